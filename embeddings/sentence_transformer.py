@@ -1,0 +1,76 @@
+"""``Embedder`` backed by a sentence-transformers folder (default: the provisioned e5)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.base import ProgressFn, batched, l2_normalise
+from embeddings.provision import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, ensure_e5_model
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; E5-family models get their prefixes added here."""
+
+    def __init__(
+        self,
+        model: str | None,
+        cache_dir: Path,
+        *,
+        batch_size: int = 16,
+        threads: int | None = None,
+    ) -> None:
+        import torch
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights never come from a hub at run time
+        logging.getLogger("transformers").setLevel(logging.ERROR)
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        if model is None:
+            path = ensure_e5_model(cache_dir).path
+            self.model_id = MODEL_ID
+            e5 = True
+        else:
+            path = Path(model)
+            self.model_id = model
+            e5 = "e5" in model.lower()
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._query_prefix = QUERY_PREFIX if e5 else ""
+        self._passage_prefix = PASSAGE_PREFIX if e5 else ""
+        self.dim = int(self._model.get_embedding_dimension() or 0)
+        self.max_tokens = int(self._model.max_seq_length)
+        self.batch_size = batch_size
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        cleaned = [prefix + t.strip() for t in texts]
+        vectors = self._model.encode(
+            cleaned,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return l2_normalise(np.asarray(vectors).reshape(len(cleaned), self.dim))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prefix)
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        parts = []
+        for batch in batched(texts, self.batch_size):
+            parts.append(self._encode(batch, self._passage_prefix))
+            if progress:
+                progress(len(batch))
+        return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        ids = self._model.tokenizer(self._passage_prefix + text.strip())["input_ids"]
+        return len(ids)

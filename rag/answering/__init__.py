@@ -1,0 +1,1 @@
+"""Answer composition: extractive by default, an LLM optionally."""

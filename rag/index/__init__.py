@@ -1,0 +1,1 @@
+"""Persistent index: documents, chunks, vectors and search structures, written atomically."""

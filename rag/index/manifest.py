@@ -1,0 +1,77 @@
+"""The index manifest: what built the index, and a content hash per document."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import IndexMismatchError
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DocEntry:
+    content_hash: str
+    source: str
+    title: str
+    date: str | None
+    path: str | None
+    chunks: int
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Everything that must match between an index on disk and the running configuration."""
+
+    model_id: str
+    dim: int
+    normaliser: str
+    chunker: dict[str, Any]
+    vector_index: str
+
+    def check_matches(self, configured: IndexConfig) -> None:
+        """Refuse an index built differently from what is configured now."""
+        problems = []
+        if self.model_id != configured.model_id:
+            problems.append(f"model {self.model_id!r} (configured: {configured.model_id!r})")
+        if self.dim != configured.dim:
+            problems.append(f"dimension {self.dim} (configured: {configured.dim})")
+        if self.normaliser != configured.normaliser:
+            problems.append(f"normaliser {self.normaliser} (configured: {configured.normaliser})")
+        if self.chunker != configured.chunker:
+            problems.append(f"chunker {self.chunker} (configured: {configured.chunker})")
+        if self.vector_index != configured.vector_index:
+            problems.append(f"vector index {self.vector_index} (now: {configured.vector_index})")
+        if problems:
+            raise IndexMismatchError(
+                "the index was built with " + "; ".join(problems)
+                + ". Run `rag ingest --rebuild` to rebuild it."
+            )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Manifest:
+    config: IndexConfig
+    documents: dict[str, DocEntry] = field(default_factory=dict)
+    created_at: str = ""
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"index format {data.get('format_version')} is not supported "
+                f"(expected {FORMAT_VERSION}); run `rag ingest --rebuild`"
+            )
+        return cls(
+            config=IndexConfig(**data["config"]),
+            documents={k: DocEntry(**v) for k, v in data["documents"].items()},
+            created_at=data.get("created_at", ""),
+        )

@@ -1,0 +1,65 @@
+"""An index snapshot together with the search structures built over it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.index.store import IndexSnapshot
+from rag.index.vector_index import VectorIndex, build_vector_index, load_vector_index
+from rag.retrieval.bm25 import ARTIFACT as BM25_ARTIFACT
+from rag.retrieval.bm25 import Bm25Index
+from rag.textnorm import fold, strip_diacritics, syllables
+
+VECTORS_ARTIFACT = "vectors.index"
+
+
+def indexed_text(title: str, text: str) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its text, led by the doc title."""
+    if text.startswith(title[:40]):
+        return text
+    return f"{title}\n{text}"
+
+
+@dataclass
+class SearchableIndex:
+    snapshot: IndexSnapshot
+    vectors: VectorIndex
+    bm25: Bm25Index
+    _idf: dict[str, float] | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
+        kind = snapshot.manifest.config.vector_index
+        texts = [
+            indexed_text(snapshot.documents[c.doc_id].title, c.text) for c in snapshot.chunks
+        ]
+        return cls(snapshot, build_vector_index(kind, snapshot.vectors), Bm25Index.build(texts))
+
+    @classmethod
+    def load(cls, snapshot: IndexSnapshot) -> SearchableIndex:
+        assert snapshot.path is not None
+        config = snapshot.manifest.config
+        vectors = load_vector_index(config.vector_index, snapshot.path / VECTORS_ARTIFACT, config.dim)
+        bm25 = Bm25Index.load(snapshot.path / BM25_ARTIFACT)
+        if vectors.size != len(snapshot.chunks) or bm25.size != len(snapshot.chunks):
+            return cls.build(snapshot)  # stale structures: rebuild them in memory
+        return cls(snapshot, vectors, bm25)
+
+    def artifacts(self) -> dict[str, Callable[[Path], None]]:
+        return {VECTORS_ARTIFACT: self.vectors.save, BM25_ARTIFACT: self.bm25.save}
+
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency of accent-folded syllables over chunks."""
+        if self._idf is None:
+            df: dict[str, int] = {}
+            for chunk in self.snapshot.chunks:
+                for term in set(fold(chunk.text).split()) | {
+                    strip_diacritics(s) for s in syllables(chunk.text)
+                }:
+                    df[term] = df.get(term, 0) + 1
+            n = max(1, len(self.snapshot.chunks))
+            self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        return self._idf

@@ -1,0 +1,151 @@
+"""On-disk index with atomic generations.
+
+Layout of ``index_dir``::
+
+    CURRENT              name of the live generation (replaced atomically)
+    gen-000007/          one complete, immutable index
+        manifest.json    model, dimension, normaliser, chunker, per-document hashes
+        documents.jsonl  cleaned documents with metadata
+        chunks.jsonl     chunk text and character offsets
+        vectors.npy      float32 [chunks, dim], row i = chunk i
+        <artifacts>      search structures (FAISS, BM25) written by their owners
+
+A commit writes a new generation under a temporary name, fsyncs it, renames it into place
+and only then points ``CURRENT`` at it. A crash at any point leaves the previous generation
+live and intact; readers never see a half-written index.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.atomic import exclusive_lock, fsync_dir, fsync_tree, write_text_atomic
+from rag.chunking import Chunk
+from rag.documents import Document
+from rag.errors import IndexMissingError, IndexMismatchError
+from rag.index.manifest import Manifest
+
+CURRENT = "CURRENT"
+KEEP_OLD_GENERATIONS = 1
+
+ArtifactWriter = Callable[[Path], None]
+
+
+@dataclass
+class IndexSnapshot:
+    """A complete index held in memory."""
+
+    manifest: Manifest
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    generation: str | None = None
+    path: Path | None = None
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+
+
+class IndexStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def current(self) -> str | None:
+        """Name of the live generation, or None when no index was ever committed."""
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def exists(self) -> bool:
+        gen = self.current()
+        return gen is not None and (self.root / gen / "manifest.json").is_file()
+
+    def load(self) -> IndexSnapshot:
+        gen = self.current()
+        if gen is None or not (self.root / gen).is_dir():
+            raise IndexMissingError(
+                f"no index at {self.root}: run `rag ingest` first (or set RAG_INDEX_DIR)"
+            )
+        path = self.root / gen
+        try:
+            manifest = Manifest.read(path / "manifest.json")
+            documents = {d.doc_id: d for d in (_read_document(x) for x in _jsonl(path, "documents"))}
+            chunks = [Chunk(**row) for row in _jsonl(path, "chunks")]
+            vectors = np.load(path / "vectors.npy")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexMismatchError(
+                f"index at {path} is unreadable ({exc}); run `rag ingest --rebuild`"
+            ) from exc
+        if len(chunks) != len(vectors):
+            raise IndexMismatchError(f"index at {path} is inconsistent; run `rag ingest --rebuild`")
+        return IndexSnapshot(manifest, documents, chunks, vectors, gen, path)
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialise writers (ingest, API uploads) across processes."""
+        with exclusive_lock(self.root / ".write.lock"):
+            yield
+
+    def commit(self, snapshot: IndexSnapshot, artifacts: Mapping[str, ArtifactWriter]) -> str:
+        """Write ``snapshot`` as a new generation and make it live. Returns its name."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = self._next_generation()
+        tmp = self.root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            (tmp / "manifest.json").write_text(snapshot.manifest.to_json(), encoding="utf-8")
+            _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in snapshot.documents.values()))
+            _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in snapshot.chunks))
+            with (tmp / "vectors.npy").open("wb") as fh:
+                np.save(fh, np.ascontiguousarray(snapshot.vectors, dtype=np.float32))
+            for filename, write in artifacts.items():
+                write(tmp / filename)
+            fsync_tree(tmp)
+            tmp.rename(self.root / name)
+            fsync_dir(self.root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        write_text_atomic(self.root / CURRENT, name + "\n")
+        self._collect_garbage(keep=name)
+        return name
+
+    def _next_generation(self) -> str:
+        numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
+        return f"gen-{max(numbers, default=0) + 1:06d}"
+
+    def _collect_garbage(self, keep: str) -> None:
+        """Remove temp leftovers and all but the newest old generations."""
+        for leftover in self.root.glob(".tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        old = sorted(p for p in self.root.glob("gen-*") if p.name != keep)
+        for path in old[: max(0, len(old) - KEEP_OLD_GENERATIONS)]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _read_document(row: dict[str, object]) -> Document:
+    fields = {k: row[k] for k in ("doc_id", "title", "text", "source", "date", "url") if k in row}
+    return Document(**fields)  # type: ignore[arg-type]
+
+
+def _jsonl(path: Path, name: str) -> Iterator[dict[str, object]]:
+    with (path / f"{name}.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict[str, object]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")

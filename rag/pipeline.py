@@ -1,0 +1,251 @@
+"""``Pipeline``: the one object the CLI, the HTTP API and the eval harness call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from embeddings import Embedder, UnknownBackendError, build_embedder
+from rag.answering.base import Answerer, Passage
+from rag.answering.factory import build_answerer
+from rag.answering.models import Answer, SearchResponse, SearchResult
+from rag.chunking import Chunker, ChunkerSettings
+from rag.documents import Document, load_documents
+from rag.errors import InputError, ModelError, NotFoundError
+from rag.index.manifest import DocEntry, IndexConfig
+from rag.index.searchable import SearchableIndex
+from rag.index.store import IndexStore
+from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
+from rag.retrieval.base import Hit, Query
+from rag.retrieval.dense import query_vector
+from rag.retrieval.factory import MODES, build_retriever
+from rag.settings import Settings
+from rag.textnorm import NORMALISER_VERSION, normalize_text
+
+VECTOR_INDEX_KIND = "faiss-flat-ip"
+
+
+class Pipeline:
+    """Load → clean → chunk → embed → index, and search → answer, with one configuration."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self._embedder = embedder
+        self._index: SearchableIndex | None = None
+        self._lock = threading.Lock()
+        self._answerers: dict[str, Answerer] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Pipeline:
+        base = settings or Settings()
+        return cls(base.model_copy(update=overrides) if overrides else base)
+
+    # ---------------------------------------------------------------- components
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            try:
+                self._embedder = build_embedder(
+                    s.embed_backend,
+                    model=s.embed_model,
+                    cache_dir=s.model_cache,
+                    batch_size=s.embed_batch_size,
+                    threads=s.embed_threads,
+                )
+            except UnknownBackendError as exc:
+                raise ModelError(str(exc)) from exc
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ModelError(f"cannot load the embedding model: {exc}") from exc
+        return self._embedder
+
+    def chunker_settings(self) -> ChunkerSettings:
+        return ChunkerSettings(self.settings.chunk_tokens, self.settings.chunk_overlap)
+
+    def index_config(self) -> IndexConfig:
+        return IndexConfig(
+            model_id=self.embedder.model_id,
+            dim=self.embedder.dim,
+            normaliser=NORMALISER_VERSION,
+            chunker=self.chunker_settings().as_dict(),
+            vector_index=VECTOR_INDEX_KIND,
+        )
+
+    def index(self) -> SearchableIndex:
+        """The live index, reloaded when another process (or request) committed a new one."""
+        live = self.store.current()
+        with self._lock:
+            if self._index is None or self._index.snapshot.generation != live:
+                snapshot = self.store.load()
+                snapshot.manifest.config.check_matches(self.index_config())
+                self._index = SearchableIndex.load(snapshot)
+            return self._index
+
+    def warm_up(self) -> None:
+        """Load model and index now (the API does this at start-up)."""
+        self.embedder.embed_queries(["khởi động"])
+        self.index()
+
+    # ----------------------------------------------------------------- ingestion
+    def ingest(
+        self,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        progress: ProgressFactory | None = None,
+    ) -> IngestReport:
+        sources = list(paths) if paths else [self.settings.docs_path]
+        docs = load_documents(sources)
+        located = {d.doc_id: _locate(d, sources) for d in docs}
+        return self._apply(upsert=docs, paths=located, prune=prune, rebuild=rebuild,
+                           progress=progress)  # fmt: skip
+
+    def add_documents(self, docs: Sequence[Document]) -> IngestReport:
+        return self._apply(upsert=docs)
+
+    def delete_document(self, doc_id: str) -> IngestReport:
+        if doc_id not in self.index().snapshot.documents:
+            raise NotFoundError(f"no document with id {doc_id!r}")
+        return self._apply(delete=[doc_id])
+
+    def _apply(self, **kwargs: object) -> IngestReport:
+        chunker = Chunker(self.chunker_settings(), self.embedder.count_tokens)
+        return apply_changes(self.store, self.index_config(), self.embedder, chunker, **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------- reading
+    def documents(self) -> list[tuple[str, DocEntry]]:
+        return list(self.index().snapshot.manifest.documents.items())
+
+    def document(self, doc_id: str) -> Document:
+        try:
+            return self.index().snapshot.documents[doc_id]
+        except KeyError:
+            raise NotFoundError(f"no document with id {doc_id!r}") from None
+
+    # ------------------------------------------------------------------- asking
+    def check_question(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise InputError("question must be a string")
+        text = normalize_text(question).strip()
+        if not text:
+            raise InputError("question is empty")
+        if len(text) > self.settings.max_question_chars:
+            raise InputError(
+                f"question is too long ({len(text)} characters; "
+                f"the limit is {self.settings.max_question_chars})"
+            )
+        return text
+
+    def _retrieve(self, question: str, top_k: int, mode: str | None) -> tuple[Query, list[Hit]]:
+        mode = mode or self.settings.retrieval_mode
+        if mode not in MODES:
+            raise InputError(f"unknown retrieval mode {mode!r} (use one of: {', '.join(MODES)})")
+        if not 1 <= top_k <= 20:
+            raise InputError("top_k must be between 1 and 20")
+        index = self.index()
+        query = Query(self.check_question(question))
+        s = self.settings
+        retriever = build_retriever(
+            mode, index, self.embedder, candidates=s.candidates, rrf_k=s.rrf_k
+        )
+        started = time.perf_counter()
+        hits = retriever.retrieve(query, top_k)
+        vector = query_vector(query, self.embedder)  # answerers and abstention use cosine
+        vectors = index.snapshot.vectors
+        hits = [
+            h if h.dense is not None else Hit(h.row, h.score, float(vectors[h.row] @ vector))
+            for h in hits
+        ]
+        query.timings_ms["search"] = (time.perf_counter() - started) * 1000 - query.timings_ms.get(
+            "embed", 0.0
+        )
+        return query, hits
+
+    def search(
+        self, question: str, top_k: int | None = None, mode: str | None = None
+    ) -> SearchResponse:
+        started = time.perf_counter()
+        query, hits = self._retrieve(question, top_k or self.settings.top_k, mode)
+        snapshot = self.index().snapshot
+        results = []
+        for rank, hit in enumerate(hits, 1):
+            chunk = snapshot.chunks[hit.row]
+            doc = snapshot.documents[chunk.doc_id]
+            results.append(
+                SearchResult(
+                    rank=rank, chunk_id=chunk.chunk_id, doc_id=doc.doc_id, title=doc.title,
+                    source=doc.source, date=doc.date, text=chunk.text, start=chunk.start,
+                    end=chunk.end, score=round(hit.score, 6),
+                    dense_score=None if hit.dense is None else round(hit.dense, 6),
+                )
+            )  # fmt: skip
+        timings = _timings(query, started)
+        return SearchResponse(
+            question=question, mode=mode or self.settings.retrieval_mode,
+            results=results, timings_ms=timings,
+        )  # fmt: skip
+
+    def answerer(self, name: str | None = None) -> Answerer:
+        name = name or self.settings.answerer
+        if name not in self._answerers:
+            self._answerers[name] = build_answerer(name, self)
+        return self._answerers[name]
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str | None = None,
+        llm: str | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        query, hits = self._retrieve(question, top_k or self.settings.top_k, mode)
+        snapshot = self.index().snapshot
+        passages = [
+            Passage(
+                snapshot.chunks[h.row],
+                snapshot.documents[snapshot.chunks[h.row].doc_id],
+                h.score,
+                h.dense,
+            )
+            for h in hits
+        ]
+        answerer = self.answerer(llm or self.settings.llm or None)
+        t0 = time.perf_counter()
+        draft = answerer.answer(query, passages)
+        query.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
+        return Answer(
+            question=question,
+            answer=draft.answer,
+            abstained=draft.abstained,
+            citations=draft.citations,
+            backend=answerer.name,
+            timings_ms=_timings(query, started),
+            mode=mode or self.settings.retrieval_mode,
+            confidence=round(draft.confidence, 4),
+        )
+
+
+def _timings(query: Query, started: float) -> dict[str, float]:
+    timings = {k: round(v, 2) for k, v in query.timings_ms.items()}
+    for key in ("embed", "search", "answer"):
+        timings.setdefault(key, 0.0)
+    timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+    return timings
+
+
+def _locate(doc: Document, sources: Sequence[str | Path]) -> str | None:
+    """The file a document came from, for ``--prune`` (None when it cannot be told)."""
+    for source in sources:
+        path = Path(source)
+        if path.is_file() and path.name == doc.source:
+            return resolved_path(path)
+        if path.is_dir():
+            matches = sorted(path.rglob(doc.source))
+            if matches:
+                return resolved_path(matches[0])
+    return None

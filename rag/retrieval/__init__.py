@@ -1,0 +1,1 @@
+"""Retrievers: BM25 over Vietnamese syllables, dense FAISS, and their fusion."""
