@@ -142,3 +142,19 @@ def model(
 
 def main() -> None:
     app()
+
+
+def _load_plugins() -> None:
+    """Commands contributed by other packages (``serve`` from api/, ``eval`` from eval/).
+
+    They register through the ``hoinghi_qa.commands`` entry-point group, so that nothing in
+    ``rag`` imports the layers above it.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="hoinghi_qa.commands"):
+        register = entry.load()
+        register(app)
+
+
+_load_plugins()

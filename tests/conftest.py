@@ -1,0 +1,57 @@
+"""Shared fixtures: the real seeds, settings pointing at temp dirs, and pipelines.
+
+``pipeline`` uses the tiny deterministic hashing embedder (fast, no model);
+``e5_pipeline`` (session-scoped, marked integration) runs the real multilingual-e5-small
+over the real seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from embeddings.hashing import HashingEmbedder
+from rag import Pipeline, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        index_dir=tmp_path / "index",
+        docs_path=SEEDS,
+        embed_backend="hash",
+        model_cache=tmp_path / "models",
+    )
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Pipeline:
+    """A hashing-embedder pipeline with the seeds ingested into a temp index."""
+    p = Pipeline(settings, embedder=HashingEmbedder())
+    p.ingest([SEEDS])
+    return p
+
+
+@pytest.fixture
+def empty_pipeline(settings: Settings) -> Pipeline:
+    """A hashing-embedder pipeline with no index yet."""
+    return Pipeline(settings, embedder=HashingEmbedder())
+
+
+@pytest.fixture(scope="session")
+def e5_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The real model over the real seeds (provisioned once into the user's model cache)."""
+    index_dir = tmp_path_factory.mktemp("e5-index")
+    p = Pipeline(Settings(index_dir=index_dir, docs_path=SEEDS))
+    p.ingest([SEEDS])
+    yield p
