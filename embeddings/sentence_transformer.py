@@ -72,5 +72,5 @@ class SentenceTransformerEmbedder:
         return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
 
     def count_tokens(self, text: str) -> int:
-        ids = self._model.tokenizer(self._passage_prefix + text.strip())["input_ids"]
+        ids = self._model.tokenizer(self._passage_prefix + text.strip(), verbose=False)["input_ids"]
         return len(ids)

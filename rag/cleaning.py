@@ -93,7 +93,9 @@ _COUNTER_RE = re.compile(
 )
 _ZOOM_RE = re.compile(r"^\d{1,3}\s*%$")
 _FOLLOW_RE = re.compile(r"^theo doi .{1,80} tren(?: google news| zalo| facebook)?$")
-_TEASER_RE = re.compile(r"\(\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:SA|CH|AM|PM)?\)$")
+_TEASER_RE = re.compile(
+    r"\S\s*\(\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:SA|CH|AM|PM)\)$"
+)
 _HAS_ALNUM_RE = re.compile(r"[^\W_]")
 _SEGMENT_SEP_RE = re.compile(r"\s*[•|·]\s*")
 _INVISIBLE_RE = re.compile("[\u200b\u2060\ufeff\u00ad]")

@@ -109,7 +109,9 @@ def apply_changes(
         for c in chunks:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
         for doc in to_embed:
-            path = paths.get(doc.doc_id, entries[doc.doc_id].path if doc.doc_id in entries else None)
+            path = paths.get(
+                doc.doc_id, entries[doc.doc_id].path if doc.doc_id in entries else None
+            )
             entries[doc.doc_id] = _entry(doc, path, counts.get(doc.doc_id, 0))
         order = sorted(docs)
         manifest = Manifest(

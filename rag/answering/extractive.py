@@ -103,7 +103,9 @@ class ExtractiveAnswerer:
     def _max_idf(self) -> float:
         return max(self.idf.values(), default=1.0)
 
-    def candidates(self, query: Query, info: QuestionInfo, passages: list[Passage]) -> list[Candidate]:
+    def candidates(
+        self, query: Query, info: QuestionInfo, passages: list[Passage]
+    ) -> list[Candidate]:
         out: list[Candidate] = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
@@ -157,12 +159,13 @@ class ExtractiveAnswerer:
         chosen = [best]
         # a second sentence when the question wants a list or the runner-up is as good
         for other in ranked[1:4]:
-            if other.sentence == best.sentence or other.passage.chunk == best.passage.chunk and (
-                abs(other.sentence.start - best.sentence.start) < 2
+            if other.sentence == best.sentence or (
+                other.passage.chunk == best.passage.chunk
+                and (abs(other.sentence.start - best.sentence.start) < 2)
             ):
                 continue
             close = other.score >= best.score - 0.02
-            if info.qtype == "other" and close or close and other.typed and not best.typed:
+            if (info.qtype == "other" and close) or (close and other.typed and not best.typed):
                 chosen.append(other)
                 break
         numbering: dict[str, int] = {}

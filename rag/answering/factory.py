@@ -10,7 +10,7 @@ from rag.errors import InputError
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
 
-ANSWERERS = ("extractive",)
+ANSWERERS = ("extractive", "local", "openai")
 
 
 def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
@@ -18,4 +18,17 @@ def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
         from rag.answering.extractive import ExtractiveAnswerer
 
         return ExtractiveAnswerer(pipeline.embedder, pipeline.index().idf())
+    if name in ("local", "openai"):  # an LLM, checked against the extractive answerer
+        from rag.answering.grounded import GroundedAnswerer
+        from rag.llm.factory import build_llm
+
+        s = pipeline.settings
+        return GroundedAnswerer(
+            name,
+            pipeline.answerer("extractive"),
+            build_llm(name, s),
+            max_tokens=s.llm_max_tokens,
+            temperature=s.llm_temperature,
+            ctx_tokens=s.llm_ctx,
+        )
     raise InputError(f"unknown answer backend or LLM {name!r} (known: {', '.join(ANSWERERS)})")

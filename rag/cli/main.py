@@ -36,7 +36,9 @@ def _pipeline():  # type: ignore[no-untyped-def]
 @app.command()
 @friendly_errors
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: seeds/).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: seeds/).")
+    ] = None,
     prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the whole index from scratch.")] = False,
 ) -> None:
@@ -90,7 +92,9 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     top_k: TopK = 5,
     mode: Mode = None,
-    llm: Annotated[str | None, typer.Option("--llm", help="Answer backend (default extractive).")] = None,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="Answer backend (default extractive).")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Answer a question with numbered citations (or say the documents do not hold it)."""
@@ -109,7 +113,9 @@ def docs(as_json: AsJson = False) -> None:
     """The documents in the index."""
     entries = _pipeline().documents()
     if as_json:
-        print(json.dumps([{"doc_id": d, **vars(e)} for d, e in entries], ensure_ascii=False, indent=2))
+        print(
+            json.dumps([{"doc_id": d, **vars(e)} for d, e in entries], ensure_ascii=False, indent=2)
+        )
         return
     table = Table("doc_id", "date", "chunks", "title", "source")
     for doc_id, e in entries:
@@ -136,8 +142,25 @@ def model(
     except ProvisionError as exc:
         fail(str(exc), 5)
         return
-    state = f"built and verified (min cosine {result.min_cosine:.5f})" if result.created else "ready"
+    state = (
+        f"built and verified (min cosine {result.min_cosine:.5f})" if result.created else "ready"
+    )
     console.print(f"model {state}: {result.path}", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def repl(
+    top_k: Annotated[
+        int | None, typer.Option("-k", "--top-k", min=1, max=20, help="Passages to use.")
+    ] = None,
+    mode: Mode = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="Answer backend.")] = None,
+) -> None:
+    """Ask questions interactively, with follow-ups (:help inside lists the commands)."""
+    from rag.cli.repl import run
+
+    run(top_k, mode, llm)
 
 
 def main() -> None:
@@ -157,4 +180,7 @@ def _load_plugins() -> None:
         register(app)
 
 
+from rag.cli import llm_cmd  # noqa: E402  (rag's own `rag llm` group)
+
+llm_cmd.register(app)
 _load_plugins()

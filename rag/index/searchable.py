@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,16 +33,16 @@ class SearchableIndex:
     @classmethod
     def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
         kind = snapshot.manifest.config.vector_index
-        texts = [
-            indexed_text(snapshot.documents[c.doc_id].title, c.text) for c in snapshot.chunks
-        ]
+        texts = [indexed_text(snapshot.documents[c.doc_id].title, c.text) for c in snapshot.chunks]
         return cls(snapshot, build_vector_index(kind, snapshot.vectors), Bm25Index.build(texts))
 
     @classmethod
     def load(cls, snapshot: IndexSnapshot) -> SearchableIndex:
         assert snapshot.path is not None
         config = snapshot.manifest.config
-        vectors = load_vector_index(config.vector_index, snapshot.path / VECTORS_ARTIFACT, config.dim)
+        vectors = load_vector_index(
+            config.vector_index, snapshot.path / VECTORS_ARTIFACT, config.dim
+        )
         bm25 = Bm25Index.load(snapshot.path / BM25_ARTIFACT)
         if vectors.size != len(snapshot.chunks) or bm25.size != len(snapshot.chunks):
             return cls.build(snapshot)  # stale structures: rebuild them in memory

@@ -30,7 +30,7 @@ import numpy as np
 from embeddings.atomic import exclusive_lock, fsync_dir, fsync_tree, write_text_atomic
 from rag.chunking import Chunk
 from rag.documents import Document
-from rag.errors import IndexMissingError, IndexMismatchError
+from rag.errors import IndexMismatchError, IndexMissingError
 from rag.index.manifest import Manifest
 
 CURRENT = "CURRENT"
@@ -79,7 +79,9 @@ class IndexStore:
         path = self.root / gen
         try:
             manifest = Manifest.read(path / "manifest.json")
-            documents = {d.doc_id: d for d in (_read_document(x) for x in _jsonl(path, "documents"))}
+            documents = {
+                d.doc_id: d for d in (_read_document(x) for x in _jsonl(path, "documents"))
+            }
             chunks = [Chunk(**row) for row in _jsonl(path, "chunks")]
             vectors = np.load(path / "vectors.npy")
         except (OSError, ValueError, KeyError, TypeError) as exc:

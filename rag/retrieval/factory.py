@@ -22,6 +22,9 @@ def build_retriever(
         return Bm25Retriever(index)
     if mode == "hybrid":
         return HybridRetriever(
-            DenseRetriever(index, embedder), Bm25Retriever(index), candidates=candidates, rrf_k=rrf_k
+            DenseRetriever(index, embedder),
+            Bm25Retriever(index),
+            candidates=candidates,
+            rrf_k=rrf_k,
         )
     raise InputError(f"unknown retrieval mode {mode!r} (use one of: {', '.join(MODES)})")

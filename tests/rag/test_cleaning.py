@@ -256,6 +256,7 @@ def test_repeated_headline_starts_teaser_list() -> None:
 def test_prose_mentioning_ui_words_is_kept() -> None:
     lines = [
         "Tiêu đề",
+        "Hà Anh|(14/12/2021 01:30)",
         "Sản lượng tăng 100% so với cùng kỳ năm trước theo báo cáo của tỉnh.",
         "Xem xét kỹ các nội dung, Hội nghị đã thống nhất ban hành nghị quyết.",
         "Tin mới nhất cho biết hội nghị sẽ được tổ chức tại Hà Nội vào tuần tới.",

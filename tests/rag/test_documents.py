@@ -79,7 +79,7 @@ def test_load_seed_folder() -> None:
 
 def test_document_hash_and_frozen() -> None:
     doc = Document(doc_id="a", title="T", text="x", source="a.txt")
-    assert doc.content_hash == hashlib.sha256("T\x00x".encode()).hexdigest()
+    assert doc.content_hash == hashlib.sha256(b"T\x00x").hexdigest()
     assert doc.content_hash != Document("a", "T2", "x", "a.txt").content_hash
     assert doc.content_hash != Document("a", "T", "y", "a.txt").content_hash
     assert doc.content_hash == Document("b", "T", "x", "b.txt", date="2021-01-01").content_hash
@@ -145,7 +145,10 @@ def test_html(tmp_path: Path) -> None:
 
 
 def test_htm_without_metadata(tmp_path: Path) -> None:
-    html = f"<html><body><h1>Tiêu đề trang</h1><p>Ngày 14 tháng 12 năm 2021.</p><p>{PROSE}</p></body></html>"
+    html = (
+        "<html><body><h1>Tiêu đề trang</h1><p>Ngày 14 tháng 12 năm 2021.</p>"
+        f"<p>{PROSE}</p></body></html>"
+    )
     (doc,) = load_documents([write(tmp_path / "trang.HTM", html)])
     assert doc.title == "Tiêu đề trang"
     assert doc.text.startswith("Tiêu đề trang")

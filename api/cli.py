@@ -1,0 +1,100 @@
+"""``rag serve``: run the HTTP API with uvicorn (registered via ``hoinghi_qa.commands``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag.cli.common import console, fail, friendly_errors
+
+APP_FACTORY = "api.main:create_app"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus the API's one-line JSON logs (``api.*``) on stderr.
+
+    uvicorn applies this in every worker process, so ``--workers N`` logs the same way.
+    """
+    upper = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+            "json": {"format": "%(message)s"},
+        },
+        "handlers": {
+            "default": {"class": "logging.StreamHandler", "formatter": "default",
+                        "stream": "ext://sys.stderr"},
+            "json": {"class": "logging.StreamHandler", "formatter": "json",
+                     "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": upper, "propagate": False},
+            "uvicorn.error": {"level": upper},
+            "api": {"handlers": ["json"], "level": upper, "propagate": False},
+        },
+    }  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @friendly_errors
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        workers: Annotated[
+            int, typer.Option(min=1, help="Worker processes (each loads the model once).")
+        ] = 1,
+        reload: Annotated[
+            bool, typer.Option(help="Restart on code changes (development; one worker).")
+        ] = False,
+        log_level: Annotated[
+            str,
+            typer.Option(envvar="RAG_LOG_LEVEL", help=f"One of: {', '.join(LOG_LEVELS)}."),
+        ] = "info",
+    ) -> None:
+        """Serve the HTTP API (POST /ask, /ask/stream, /search, /documents; docs at /docs)."""
+        from rag import Pipeline
+
+        level = log_level.lower()
+        if level not in LOG_LEVELS:
+            fail(f"unknown log level {log_level!r} (use one of: {', '.join(LOG_LEVELS)})", 2)
+        if reload and workers > 1:
+            fail("--reload runs a single worker; drop --workers or --reload", 2)
+        pipeline = Pipeline.from_settings()
+        if not pipeline.store.exists():
+            fail(
+                f"no index at {pipeline.settings.index_dir}: run `rag ingest` first "
+                "(or set RAG_INDEX_DIR)",
+                3,
+            )
+        if workers > 1 and "RAG_EMBED_THREADS" not in os.environ:
+            # N workers x all-core torch pools would oversubscribe the CPU.
+            cores = os.cpu_count() or 1
+            os.environ["RAG_EMBED_THREADS"] = str(max(1, cores // workers))
+
+        import uvicorn
+
+        console.print(
+            f"serving on http://{host}:{port} (docs: /docs, {workers} worker(s))",
+            highlight=False,
+        )
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            reload_dirs=[str(_ROOT / d) for d in ("api", "rag", "embeddings")] if reload else None,
+            log_level=level,
+            log_config=log_config(level),
+            access_log=False,  # the API writes its own JSON access log (logger api.access)
+            timeout_graceful_shutdown=10,
+        )

@@ -1,0 +1,95 @@
+"""``POST /ask`` (JSON) and ``POST /ask/stream`` (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+
+from api.deps import PipelineDep
+from api.errors import error_responses
+from api.schemas import AskRequest
+from rag.answering.models import Answer
+
+router = APIRouter(tags=["ask"])
+
+_ERRORS = error_responses(400, 413, 422, 500, 503)
+_WORDS_PER_DELTA = 8
+_TOKEN_RE = re.compile(r"\S+\s*|\s+")
+
+
+def server_timing(timings_ms: dict[str, float]) -> str:
+    """Pipeline stage timings as a ``Server-Timing`` header value."""
+    return ", ".join(f"{name};dur={ms:.1f}" for name, ms in timings_ms.items())
+
+
+@router.post("/ask", summary="Answer a question with citations", responses=_ERRORS)
+def ask(body: AskRequest, pipeline: PipelineDep, response: Response) -> Answer:
+    """The same JSON as `rag ask --json`: the answer, whether it abstained, and numbered
+    citations whose `start`/`end` index into the cited document's cleaned text
+    (`GET /documents/{doc_id}`)."""
+    answer = pipeline.ask(body.question, body.top_k, body.mode, body.llm)
+    response.headers.append("Server-Timing", server_timing(answer.timings_ms))
+    return answer
+
+
+def sse(event: str, data: Any) -> bytes:
+    """One Server-Sent Event (the JSON has no raw newlines, so one ``data:`` line)."""
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {event}\ndata: {payload}\n\n".encode()
+
+
+def answer_deltas(text: str, words: int = _WORDS_PER_DELTA) -> list[str]:
+    """``text`` in pieces of a few words; joined, they give back ``text`` exactly."""
+    tokens = _TOKEN_RE.findall(text)
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [""]
+
+
+async def answer_events(answer: Answer) -> AsyncIterator[bytes]:
+    data = answer.model_dump(mode="json")
+    yield sse("citations", {"citations": data["citations"]})
+    for piece in answer_deltas(answer.answer):
+        yield sse("delta", {"text": piece})
+    yield sse("done", data)
+
+
+_STREAM_DOC = """Server-Sent Events, in this order:
+
+* `event: citations` — `{"citations": [Citation, ...]}`
+* `event: delta` (one or more) — `{"text": "..."}`; concatenated they give the answer text
+* `event: done` — the full `Answer` object, the same as `POST /ask` returns
+
+Errors found before the answer (bad input, index missing...) are ordinary JSON error
+responses with a 4xx/5xx status, not events."""
+
+
+@router.post(
+    "/ask/stream",
+    summary="Answer a question, streamed as Server-Sent Events",
+    description=_STREAM_DOC,
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "An event stream: citations, delta..., done.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **_ERRORS,
+    },
+)
+def ask_stream(body: AskRequest, pipeline: PipelineDep) -> StreamingResponse:
+    # The answer is computed before the stream opens, so every error is a normal
+    # JSON error response with the right status code.
+    answer = pipeline.ask(body.question, body.top_k, body.mode, body.llm)
+    return StreamingResponse(
+        answer_events(answer),
+        media_type="text/event-stream",
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+            "Server-Timing": server_timing(answer.timings_ms),
+        },
+    )

@@ -1,0 +1,130 @@
+"""Request and response bodies of the HTTP API.
+
+``Answer``, ``Citation`` and ``SearchResponse`` come from :mod:`rag.answering.models`, so
+``POST /ask`` returns exactly what ``rag ask --json`` prints. Request fields are strict: a
+number is not a string and a string is not a number (``"top_k": "5"`` is a 422).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+_QUESTION = Field(
+    description="The question (Vietnamese or English). Must not be blank; at most "
+    "RAG_MAX_QUESTION_CHARS characters (default 2000).",
+    examples=["Thanh Hóa phấn đấu cùng những địa phương nào tạo thành tứ giác phát triển?"],
+)
+_TOP_K = Field(5, ge=1, le=20, description="Passages to retrieve (1-20).")
+_MODE = Field("hybrid", description="Retrieval: hybrid (dense + BM25, fused), dense or bm25.")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = _QUESTION
+    top_k: StrictInt = _TOP_K
+    mode: Mode = _MODE
+    llm: StrictStr | None = Field(
+        None, description="Answer backend; default: the server's (extractive)."
+    )
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = _QUESTION
+    top_k: StrictInt = _TOP_K
+    mode: Mode = _MODE
+
+
+class DocumentIn(BaseModel):
+    """A document to add (or replace, when ``doc_id`` exists). The text is cleaned the same
+    way as ingested files before it is chunked and embedded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: StrictStr = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\w][\w.\-]*$",
+        description="Letters, digits, `_`, `.` and `-`.",
+        examples=["bao-cao-2024"],
+    )
+    title: StrictStr = Field(min_length=1, max_length=1000)
+    text: StrictStr = Field(min_length=1)
+    date: StrictStr | None = Field(
+        None, max_length=100, description="Publication date (any common format; stored ISO)."
+    )
+    url: StrictStr | None = Field(None, max_length=2000)
+    source: StrictStr | None = Field(
+        None, max_length=300, description="Shown in citations; default `api`."
+    )
+
+    @field_validator("title", "text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+# ---------------------------------------------------------------------------- responses
+class HealthResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready"] = "ready"
+    generation: str | None = Field(description="The live index generation.")
+    documents: int
+    chunks: int
+    model: str = Field(description="Embedding model id.")
+    warm_up_seconds: float | None = None
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    chunks: int
+    content_hash: str
+
+
+class DocumentList(BaseModel):
+    count: int
+    documents: list[DocumentSummary]
+
+
+class ChunkSpan(BaseModel):
+    chunk_id: str
+    index: int
+    start: int = Field(description="Start offset in the document's cleaned text.")
+    end: int = Field(description="End offset (exclusive).")
+
+
+class DocumentDetail(BaseModel):
+    """A document's cleaned text: citations' ``start``/``end`` index into ``text``."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    url: str | None
+    content_hash: str
+    text: str
+    chunks: list[ChunkSpan]
+
+
+class IngestResult(BaseModel):
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    chunks: int = Field(description="Chunks in the index afterwards.")
+    embedded_chunks: int = Field(description="Chunks embedded by this request.")
+    generation: str | None = Field(description="The index generation now live.")

@@ -1,0 +1,85 @@
+"""The `rag` commands through typer's runner: output, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli.main import app
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "hash")
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path / "models"))
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code != 0
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_ingest_search_ask_docs(env, seeds_dir):
+    result = run("ingest", str(seeds_dir))
+    assert result.exit_code == 0, result.output
+    assert "5 added" in result.output
+    again = run("ingest", str(seeds_dir))
+    assert "5 unchanged" in again.output and "0 embedded" in again.output
+    found = json.loads(run("search", "Hoi nghi ngoai giao lan thu 32", "--json", "-k", "3").output)
+    assert len(found["results"]) == 3
+    assert found["results"][0]["doc_id"] == "003_792b6e1b99918ddc"
+    answer = json.loads(run("ask", "Ai chủ trì hội nghị?", "--json").output)
+    assert set(answer) >= {"question", "answer", "abstained", "citations", "backend", "timings_ms"}
+    docs = json.loads(run("docs", "--json").output)
+    assert len(docs) == 5
+
+
+def test_missing_index(env):
+    assert "rag ingest" in one_line_error(run("search", "hội nghị"))
+
+
+def test_missing_path(env):
+    assert "does-not-exist" in one_line_error(run("ingest", str(env / "does-not-exist")))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", b"\x00\x01\x02binary", "binary"),
+        ("latin1.txt", "Hội nghị ngoại giao".encode()[:-1] + b"\xe9t\xe9", "UTF-8"),
+        ("utf16.txt", "Hội nghị".encode("utf-16"), "binary"),
+        ("bad.jsonl", b'{"id": "a", "title": "t"\n', "jsonl:1: malformed json"),
+    ],
+)
+def test_bad_files_leave_the_index_as_it_was(env, seeds_dir, name, content, needle):
+    assert run("ingest", str(seeds_dir)).exit_code == 0
+    current = (env / "index" / "CURRENT").read_text()
+    bad = env / name
+    bad.write_bytes(content)
+    message = one_line_error(run("ingest", str(bad)))
+    assert needle.lower() in message.lower()
+    assert (env / "index" / "CURRENT").read_text() == current
+
+
+def test_index_from_another_model_is_refused(env, seeds_dir, monkeypatch):
+    assert run("ingest", str(seeds_dir)).exit_code == 0
+    monkeypatch.setenv("RAG_CHUNK_TOKENS", "100")
+    assert "--rebuild" in one_line_error(run("ingest", str(seeds_dir)))
+    assert run("ingest", str(seeds_dir), "--rebuild").exit_code == 0
+
+
+def test_empty_question(env, seeds_dir):
+    run("ingest", str(seeds_dir))
+    assert "empty" in one_line_error(run("ask", "   "))
