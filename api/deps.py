@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
+import os
 import threading
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ApiError
+from api.errors import ApiError, log_exception
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.settings import Settings
@@ -22,6 +26,29 @@ logger = logging.getLogger("api")
 
 WARM_UP_WAIT_SECONDS = 120.0
 """How long a request that arrives during warm-up waits for it before answering 503."""
+
+CONCURRENCY_ENV = "RAG_API_CONCURRENCY"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def pipeline_concurrency() -> int:
+    """Pipeline calls (embedding, search, answering, ingesting) run at most this many at
+    once per worker (``RAG_API_CONCURRENCY``; default: 4 per CPU). Requests beyond it
+    wait without holding a thread, and cheap endpoints (``/health``, ``/ready``) never
+    queue behind them. A call mixes GIL-bound Python with native model code, so a few
+    per core keep the CPU busy (one per core measured slower on the 2-core box)."""
+    raw = os.environ.get(CONCURRENCY_ENV, "").strip()
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value >= 1:
+            return value
+        logger.warning(f"ignoring {CONCURRENCY_ENV}={raw!r}: expected a positive integer")
+    return 4 * max(1, os.cpu_count() or 1)
 
 
 class ServiceState:
@@ -32,8 +59,9 @@ class ServiceState:
     (see :func:`get_pipeline`) instead of racing it to load the model.
     """
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, concurrency: int | None = None) -> None:
         self.pipeline = pipeline
+        self.limiter = anyio.CapacityLimiter(concurrency or pipeline_concurrency())
         self.started = False
         self.done = threading.Event()
         self.error: RagError | None = None
@@ -44,10 +72,11 @@ class ServiceState:
         if self.started:
             return
         self.started = True
-        self._thread = threading.Thread(target=self.run, name="rag-warm-up", daemon=True)
+        self._thread = threading.Thread(target=self.warm_up, name="rag-warm-up", daemon=True)
         self._thread.start()
 
-    def run(self) -> None:
+    def warm_up(self) -> None:
+        """Load the model and index now (blocking; ``start()`` runs it in a thread)."""
         t0 = time.perf_counter()
         try:
             self.pipeline.warm_up()
@@ -55,7 +84,7 @@ class ServiceState:
         except RagError as exc:
             self.error = exc
         except Exception as exc:  # keep serving: requests will report the problem themselves
-            logger.exception("warm-up failed")
+            log_exception(exc, "WARM-UP", "")
             self.error = RagError(f"warm-up failed: {type(exc).__name__}: {exc}")
         finally:
             self.seconds = round(time.perf_counter() - t0, 3)
@@ -64,6 +93,11 @@ class ServiceState:
             if self.error is not None:
                 outcome["error"] = self.error.message
             logger.info(json.dumps(outcome, ensure_ascii=False))
+
+    async def call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run a blocking pipeline call in a worker thread, within the concurrency limit."""
+        call = functools.partial(func, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=self.limiter)
 
     @property
     def loading(self) -> bool:

@@ -127,7 +127,7 @@ _HTTP_CODES = {
 def rag_error_status(exc: RagError) -> tuple[int, str]:
     for cls in type(exc).__mro__:
         if cls in RAG_ERROR_STATUS:
-            return RAG_ERROR_STATUS[cls]  # type: ignore[index]
+            return RAG_ERROR_STATUS[cls]
     return 500, "internal_error"
 
 

@@ -22,7 +22,7 @@ from api.errors import install_error_handlers
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestContextMiddleware
 from api.routes import ask, documents, health, search
 from rag.pipeline import Pipeline
-from rag.settings import Settings
+from rag.settings import Settings, get_settings
 
 logger = logging.getLogger("api")
 
@@ -46,7 +46,8 @@ Vietnamese-first question answering over the indexed documents, with numbered ci
 | 413 | `payload_too_large` | body over `RAG_MAX_BODY_BYTES` |
 | 415 | `unsupported_media_type` | POST /documents with another Content-Type |
 | 422 | `validation_error` | wrong types / values (`details` lists the fields) |
-| 422 | `invalid_input`, `invalid_document` | blank or too long question, unknown `llm`, unreadable document |
+| 422 | `invalid_input` | blank or too long question, unknown `llm` |
+| 422 | `invalid_document` | a document or upload that cannot be read or is empty |
 | 500 | `internal_error` | a bug; logged server-side with the request id |
 | 503 | `not_ready`, `index_missing`, `index_mismatch`, `model_unavailable` | not servable yet |
 
@@ -62,7 +63,7 @@ one), `X-Process-Time-ms` and `Server-Timing` (pipeline stages for /ask and /sea
 def create_app(pipeline: Pipeline | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app. Without arguments: settings from ``RAG_*`` and a pipeline from them."""
     if settings is None:
-        settings = pipeline.settings if pipeline is not None else Settings()
+        settings = pipeline.settings if pipeline is not None else get_settings()
     if pipeline is None:
         pipeline = Pipeline.from_settings(settings)
     service = ServiceState(pipeline)

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
+from rag.answering.factory import ANSWERERS
+
 Mode = Literal["hybrid", "dense", "bm25"]
 
 _QUESTION = Field(
@@ -19,7 +21,7 @@ _QUESTION = Field(
     examples=["Thanh Hóa phấn đấu cùng những địa phương nào tạo thành tứ giác phát triển?"],
 )
 _TOP_K = Field(5, ge=1, le=20, description="Passages to retrieve (1-20).")
-_MODE = Field("hybrid", description="Retrieval: hybrid (dense + BM25, fused), dense or bm25.")
+_MODE_DOC = "Retrieval: hybrid (dense + BM25, fused), dense or bm25."
 
 
 class AskRequest(BaseModel):
@@ -27,9 +29,12 @@ class AskRequest(BaseModel):
 
     question: StrictStr = _QUESTION
     top_k: StrictInt = _TOP_K
-    mode: Mode = _MODE
+    mode: Mode = Field("hybrid", description=_MODE_DOC)
     llm: StrictStr | None = Field(
-        None, description="Answer backend; default: the server's (extractive)."
+        None,
+        description=f"Answer backend ({' | '.join(ANSWERERS)}); default: the server's "
+        "(RAG_LLM, else extractive). An unknown name is a 422; an LLM that is not "
+        "installed or reachable is a 503.",
     )
 
 
@@ -38,7 +43,7 @@ class SearchRequest(BaseModel):
 
     question: StrictStr = _QUESTION
     top_k: StrictInt = _TOP_K
-    mode: Mode = _MODE
+    mode: Mode = Field("hybrid", description=_MODE_DOC)
 
 
 class DocumentIn(BaseModel):

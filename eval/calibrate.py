@@ -5,6 +5,10 @@ abstention on answerable dev questions is at most 5%, take the one with the high
 on unanswerable dev questions; ties go to the lower threshold. Confidences are recorded even
 when the answerer abstained, so any run can be calibrated, whatever thresholds it ran with.
 The test split is never used to choose; its rates at the chosen thresholds are reported.
+
+Questions are grouped by the language the answerer detects (``QuestionResult.answer_lang``),
+not the gold label: that is the key the answerer looks its threshold up with, and its
+confidence formula depends on it (an English question naming "Nguyễn Phú Trọng" is "vi" to it).
 """
 
 from __future__ import annotations
@@ -68,16 +72,16 @@ def calibrate(
         )
     thresholds: dict[str, float] = {}
     details: dict[str, Any] = {}
-    for lang in sorted({r.lang for r in dev}):
-        ans = [r.confidence for r in dev if r.lang == lang and r.answerable]
-        unans = [r.confidence for r in dev if r.lang == lang and not r.answerable]
+    for lang in sorted({_lang(r) for r in dev}):
+        ans = [r.confidence for r in dev if _lang(r) == lang and r.answerable]
+        unans = [r.confidence for r in dev if _lang(r) == lang and not r.answerable]
         if not unans:
             details[lang] = {"skipped": "no unanswerable dev questions"}
             continue
         point = choose_threshold(ans, unans, max_false_abstention)
         threshold = round(point.threshold, 6)
         thresholds[lang] = threshold
-        test = [r for r in rows if r.split == "test" and r.lang == lang]
+        test = [r for r in rows if r.split == "test" and _lang(r) == lang]
         held_out = rates_at(
             threshold,
             [r.confidence for r in test if r.answerable],
@@ -103,6 +107,10 @@ def calibrate(
         "thresholds": thresholds,
         "details": details,
     }
+
+
+def _lang(result: QuestionResult) -> str:
+    return result.answer_lang or result.lang
 
 
 def write_thresholds(thresholds: Mapping[str, float], path: Path | None = None) -> Path:

@@ -160,7 +160,8 @@ def eval_command(
 
     calibration = None
     if calibrate:
-        from eval.calibrate import calibrate as choose, write_thresholds
+        from eval.calibrate import calibrate as choose
+        from eval.calibrate import write_thresholds
 
         calibration = choose(run.results, run.primary_mode)
         path = write_thresholds(calibration["thresholds"])

@@ -18,6 +18,7 @@ from eval.metrics.abstention import abstention_rates, threshold_curve
 from eval.metrics.answers import citation_scores, cited_numbers, exact_match, is_correct, token_f1
 from eval.metrics.latency import latency_summary
 from eval.metrics.retrieval import contains_evidence, first_relevant_rank, retrieval_scores
+from rag.answering.question import analyse
 from rag.errors import InputError
 from rag.retrieval.factory import MODES
 from rag.textnorm import fold
@@ -83,6 +84,9 @@ class QuestionResult:
     citation_recall: float | None
     timings_ms: dict[str, float]
     search_ms: float
+    answer_lang: str = ""  # the answerer's own language detection (keys its thresholds)
+    backend: str = ""
+    grounded: bool | None = None  # LLM backends: the LLM answer passed the citation check
 
     @property
     def ok(self) -> bool:
@@ -160,16 +164,21 @@ def breakdown(results: Sequence[QuestionResult]) -> dict[str, dict[str, dict[str
 
 
 def curves(results: Sequence[QuestionResult]) -> dict[str, list[dict[str, float | None]]]:
-    """The abstention-threshold curve overall and per language."""
+    """The abstention-threshold curve overall and per language, where the language is the one
+    the answerer detects (``answer_lang``: the key of its per-language thresholds)."""
     out = {}
-    for lang in ["all", *sorted({r.lang for r in results})]:
-        rows = [r for r in results if lang in ("all", r.lang)]
+    for lang in ["all", *sorted({_threshold_lang(r) for r in results})]:
+        rows = [r for r in results if lang in ("all", _threshold_lang(r))]
         points = threshold_curve(
             [r.confidence for r in rows if r.answerable],
             [r.confidence for r in rows if not r.answerable],
         )
         out[lang] = [p.as_dict() for p in points]
     return out
+
+
+def _threshold_lang(result: QuestionResult) -> str:
+    return result.answer_lang or result.lang
 
 
 # ------------------------------------------------------------------------------ running
@@ -234,13 +243,26 @@ def evaluate_question(
         id=item.id, mode=mode, question=item.question, lang=item.lang, type=item.type,
         split=item.split, answerable=item.answerable, expected=item.answer,
         aliases=list(item.aliases), evidence=list(item.evidence), answer=answer.answer,
-        abstained=answer.abstained, confidence=answer.confidence, citations=citations, retrieved=retrieved,
+        abstained=answer.abstained, confidence=answer.confidence, citations=citations,
+        retrieved=retrieved,
         hit_rank=first_relevant_rank(flags) if scored else None, n_relevant=n_relevant,
         retrieval=retrieval_scores(flags, n_relevant) if scored else None,
         correct=correct, f1=None if f1 is None else round(f1, 4), exact=exact,
         citation_precision=precision, citation_recall=recall,
         timings_ms=dict(answer.timings_ms), search_ms=search.timings_ms.get("total", 0.0),
+        answer_lang=analyse(pipeline.check_question(item.question)).lang,
+        backend=answer.backend, grounded=getattr(answer, "grounded", None),
     )  # fmt: skip
+
+
+def _calibration(answerer: object) -> dict[str, Any]:
+    """The calibration the answerer runs with (the extractive one's, for LLM backends)."""
+    calibration = getattr(answerer, "calibration", None)
+    if isinstance(calibration, dict):
+        return calibration
+    from rag.answering.extractive import load_calibration
+
+    return load_calibration()
 
 
 def run_eval(
@@ -260,6 +282,7 @@ def run_eval(
     items = select_split(gold, split)
     if not items:
         raise InputError(f"no gold questions in split {split!r}")
+    generation = pipeline.index().snapshot.generation
     relevance = _Relevance(pipeline)
     n_relevant = {item.id: relevance.n_relevant(item.evidence) for item in items}
     results: list[QuestionResult] = []
@@ -278,9 +301,10 @@ def run_eval(
         "top_k": top_k,
         "search_k": SEARCH_K,
         "answerer": answerer.name,
-        "thresholds": dict(getattr(answerer, "calibration", {}).get("thresholds", {})),
+        "thresholds": dict(_calibration(answerer).get("thresholds", {})),
         "model_id": pipeline.embedder.model_id,
-        "index_generation": snapshot.generation,
+        "index_generation": generation,
+        "index_changed_during_run": snapshot.generation != generation,
         "chunks": len(snapshot.chunks),
         "questions": len(items),
     }

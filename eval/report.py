@@ -91,6 +91,12 @@ def _failure_kind(r: QuestionResult) -> str:
     return "false abstention" if r.abstained else "wrong answer"
 
 
+def _lang_label(r: QuestionResult) -> str:
+    if r.answer_lang and r.answer_lang != r.lang:
+        return f"{r.lang}, answerer detected {r.answer_lang}"
+    return r.lang
+
+
 def _failure_section(run: EvalRun, rank: int, r: QuestionResult) -> list[str]:
     others = [x.mode for x in run.results if x.id == r.id and x.mode != r.mode and not x.ok]
     expected = r.expected or "(unanswerable: should abstain)"
@@ -98,7 +104,7 @@ def _failure_section(run: EvalRun, rank: int, r: QuestionResult) -> list[str]:
         expected += " — aliases: " + "; ".join(r.aliases)
     where = "–" if not r.answerable else (str(r.hit_rank) if r.hit_rank else "not in top 10")
     lines = [
-        f"### {rank}. {r.id} ({r.lang}, {r.type}, {r.split}): {_failure_kind(r)}",
+        f"### {rank}. {r.id} ({_lang_label(r)}, {r.type}, {r.split}): {_failure_kind(r)}",
         "",
         f"- **Question:** {r.question}",
         f"- **Expected:** {expected}",
@@ -147,11 +153,24 @@ def render_markdown(run: EvalRun, calibration: dict[str, Any] | None = None) -> 
     lines += ["## Abstention", ""]
     lines += [
         f"Curve for **{run.primary_mode}**: abstain iff confidence < t, recomputed from the raw "
-        "confidences (independent of the thresholds the answerer ran with).",
+        "confidences (independent of the thresholds the answerer ran with). Panels are by the "
+        "language the answerer detects, which is the key of its thresholds.",
         "",
         f"![abstention curve]({CURVE_PNG})",
         "",
     ]
+    detected = {
+        (r.id, r.lang, r.answer_lang)
+        for r in run.of_mode(run.primary_mode)
+        if r.answer_lang and r.answer_lang != r.lang
+    }
+    if detected:
+        lines += [
+            f"The answerer detects another language than the gold label for {len(detected)} "
+            "question(s): "
+            + ", ".join(f"{i} ({gold} → {got})" for i, gold, got in sorted(detected)),
+            "",
+        ]
     if calibration:
         lines += [
             f"Calibrated on the dev split ({calibration['mode']}, false abstention ≤ "
@@ -223,15 +242,15 @@ def plot_metrics(run: EvalRun, path: Path) -> Path:
     return path
 
 
-def plot_abstention(
-    run: EvalRun, path: Path, calibrated: dict[str, float] | None = None
-) -> Path:
+def plot_abstention(run: EvalRun, path: Path, calibrated: dict[str, float] | None = None) -> Path:
     """Abstain-rate (unanswerable) and false abstention (answerable) vs threshold, per lang."""
     curves = run.curves[run.primary_mode]
     fig = _figure(4.2 * len(curves), 3.8)
     axes = fig.subplots(1, len(curves), squeeze=False)[0]
     for ax, (lang, points) in zip(axes, curves.items(), strict=True):
-        shown = [p for p in points if p["threshold"] is not None and p["threshold"] > SENTINEL_BELOW]
+        shown = [
+            p for p in points if p["threshold"] is not None and p["threshold"] > SENTINEL_BELOW
+        ]
         xs = [p["threshold"] for p in shown]
         for key, label in (("abstain_rate", "abstain (unanswerable)"),
                            ("false_abstention", "false abstain (answerable)")):  # fmt: skip

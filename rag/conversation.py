@@ -120,6 +120,10 @@ class _View:
         return strip_diacritics(self.text) != self.text
 
 
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # Words (folded) that introduce the conference a question is about.
 _VI_HEAD = r"(?:hoi nghi|dai hoi|su kien|cuoc hop|phien hop|hoi thao|le ky niem)"
 _EN_HEAD = r"(?:conference|meeting|summit|congress|event|convention)"
@@ -128,22 +132,17 @@ _EN_HEAD_RE = re.compile(rf"\b{_EN_HEAD}s?\b")
 _HEAD_RE = re.compile(rf"\b(?:{_VI_HEAD}|{_EN_HEAD}s?)\b")
 
 # Folded syllables that end a Vietnamese subject phrase (verbs, question words, prepositions).
-_VI_BOUNDARY = frozenset(
-    (
-        "dien duoc do co la da se dang khai be ket bat vao luc khi o tai ai gi nao dau bao may "
-        "thi va ve con nay ay day kia tren nhu voi cho neu keo gom tu den trong ma hay hoac "
-        "nhung chi phat du tham"
-    ).split()
+_VI_BOUNDARY = _wordset(
+    "dien duoc do co la da se dang khai be ket bat vao luc khi o tai ai gi nao dau bao "
+    "may thi va ve con nay ay day kia tren nhu voi cho neu keo gom tu den trong ma hay "
+    "hoac nhung chi phat du tham"
 )
 _VI_TRAILING = frozenset({"nam", "ngay", "thang", "lan", "thu", "cua"})
-_EN_STOP = frozenset(
-    (
-        "when where who whom whose what which how why was were is are did does do has have had "
-        "held chaired attended hosted opened the a an of in on at to for and or by with it its "
-        "this that these those there about many much take took place"
-    ).split()
+_EN_STOP = _wordset(
+    "when where who whom whose what which how why was were is are did does do has have "
+    "had held chaired attended hosted opened the a an of in on at to for and or by with "
+    "it its this that these those there about many much take took place"
 )
-_ORDINAL_EN = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _YEAR = r"(?:19|20)\d{2}"
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|\S")
 
@@ -329,7 +328,6 @@ def _lead_is_particle(view: _View, end: int) -> bool:
 def _merge_slot(view: _View, previous: str, referent: str | None) -> str | None:
     """ "còn X thì sao?" → the previous standalone question with X in place."""
     x: str | None = None
-    english = False
     vi = _VI_SLOT_RE.match(view.key) or _VI_SLOT_SAO_RE.match(view.key)
     if vi and _vi_slot_ok(view, vi):
         x = view.text[vi.start("x") : vi.end("x")]
@@ -338,7 +336,6 @@ def _merge_slot(view: _View, previous: str, referent: str | None) -> str | None:
         if en:
             group = "x" if en.group("x") else "y"
             x = view.text[en.start(group) : en.end(group)]
-            english = True
     if not x:
         return None
     xkey = _fold_same_length(x)

@@ -18,6 +18,7 @@ from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
 from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
+from rag.language import VI_NOACCENT, detect_language
 from rag.retrieval.base import Hit, Query
 from rag.retrieval.dense import query_vector
 from rag.retrieval.factory import MODES, build_retriever
@@ -147,7 +148,10 @@ class Pipeline:
         if not 1 <= top_k <= 20:
             raise InputError("top_k must be between 1 and 20")
         index = self.index()
-        query = Query(self.check_question(question))
+        text = self.check_question(question)
+        query = Query(text, lang=detect_language(text))
+        if query.lang == VI_NOACCENT:
+            query.dense_text = index.restorer().restore(text)
         s = self.settings
         retriever = build_retriever(
             mode, index, self.embedder, candidates=s.candidates, rrf_k=s.rrf_k

@@ -59,25 +59,33 @@ class Settings(BaseSettings):
 
     # --- llm -----------------------------------------------------------------
     llm_model_path: Path | None = Field(
-        None,
+        default=None,
         description="GGUF file for the local LLM; default: the best model `rag llm pull` made.",
     )
-    llm_threads: int | None = Field(None, ge=1, description="CPU threads for the local LLM.")
-    llm_ctx: int = Field(4096, ge=512, le=131072, description="Local LLM context (tokens).")
+    llm_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for the local LLM."
+    )
+    llm_ctx: int = Field(default=4096, ge=512, le=131072, description="Local LLM context (tokens).")
     llm_base_url: str = Field(
-        "http://127.0.0.1:8080/v1",
+        default="http://127.0.0.1:8080/v1",
         description="OpenAI-compatible server for the openai LLM (…/v1/chat/completions).",
     )
     llm_model: str | None = Field(
-        None,
+        default=None,
         description="Model name sent to the openai server; for the local LLM, a bundled "
         "model (qwen2.5-1.5b | qwen2.5-0.5b) to use when llm_model_path is not set.",
     )
-    llm_api_key: SecretStr | None = Field(None, description="Bearer token for the openai LLM.")
-    llm_timeout: float = Field(120.0, gt=0, description="Seconds per openai LLM request.")
-    llm_retries: int = Field(2, ge=0, le=10, description="Retries on openai LLM failures.")
-    llm_max_tokens: int = Field(256, ge=1, le=8192, description="Longest LLM answer (tokens).")
-    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="LLM sampling temperature.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Bearer token for the openai LLM."
+    )
+    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds per openai LLM request.")
+    llm_retries: int = Field(default=2, ge=0, le=10, description="Retries on openai LLM failures.")
+    llm_max_tokens: int = Field(
+        default=256, ge=1, le=8192, description="Longest LLM answer (tokens)."
+    )
+    llm_temperature: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="LLM sampling temperature."
+    )
 
     # --- http ----------------------------------------------------------------
     api_key: str | None = None

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import PipelineDep
+from api.deps import PipelineDep, ServiceDep
 from api.errors import error_responses
 from api.schemas import AskRequest
 from rag.answering.models import Answer
@@ -28,11 +28,13 @@ def server_timing(timings_ms: dict[str, float]) -> str:
 
 
 @router.post("/ask", summary="Answer a question with citations", responses=_ERRORS)
-def ask(body: AskRequest, pipeline: PipelineDep, response: Response) -> Answer:
+async def ask(
+    body: AskRequest, pipeline: PipelineDep, service: ServiceDep, response: Response
+) -> Answer:
     """The same JSON as `rag ask --json`: the answer, whether it abstained, and numbered
     citations whose `start`/`end` index into the cited document's cleaned text
     (`GET /documents/{doc_id}`)."""
-    answer = pipeline.ask(body.question, body.top_k, body.mode, body.llm)
+    answer = await service.call(pipeline.ask, body.question, body.top_k, body.mode, body.llm)
     response.headers.append("Server-Timing", server_timing(answer.timings_ms))
     return answer
 
@@ -80,10 +82,12 @@ responses with a 4xx/5xx status, not events."""
         **_ERRORS,
     },
 )
-def ask_stream(body: AskRequest, pipeline: PipelineDep) -> StreamingResponse:
+async def ask_stream(
+    body: AskRequest, pipeline: PipelineDep, service: ServiceDep
+) -> StreamingResponse:
     # The answer is computed before the stream opens, so every error is a normal
     # JSON error response with the right status code.
-    answer = pipeline.ask(body.question, body.top_k, body.mode, body.llm)
+    answer = await service.call(pipeline.ask, body.question, body.top_k, body.mode, body.llm)
     return StreamingResponse(
         answer_events(answer),
         media_type="text/event-stream",

@@ -14,13 +14,18 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.deps import ApiKeyDep, PipelineDep
+from api.deps import ApiKeyDep, PipelineDep, ServiceDep
 from api.errors import ApiError, error_responses
-from api.schemas import ChunkSpan, DocumentDetail, DocumentIn, DocumentList, DocumentSummary
-from api.schemas import IngestResult
+from api.schemas import (
+    ChunkSpan,
+    DocumentDetail,
+    DocumentIn,
+    DocumentList,
+    DocumentSummary,
+    IngestResult,
+)
 from rag.cleaning import clean_text
 from rag.dates import extract_date, parse_date
 from rag.documents import SUPPORTED_SUFFIXES, Document, load_documents
@@ -78,7 +83,7 @@ def list_documents(pipeline: PipelineDep) -> DocumentList:
 @router.get(
     "/{doc_id}",
     summary="A document's cleaned text and chunk offsets",
-    responses=error_responses(404, 500, 503),
+    responses=error_responses(404, 422, 500, 503),
 )
 def get_document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
     """The cleaned text that citations point into: a citation's `text` equals
@@ -107,7 +112,11 @@ def get_document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
     openapi_extra=_ADD_BODY,
 )
 async def add_document(
-    request: Request, response: Response, _auth: ApiKeyDep, pipeline: PipelineDep
+    request: Request,
+    response: Response,
+    _auth: ApiKeyDep,
+    pipeline: PipelineDep,
+    service: ServiceDep,
 ) -> IngestResult:
     """Requires `Authorization: Bearer <RAG_API_KEY>` (403 when the server has no key).
 
@@ -119,7 +128,7 @@ async def add_document(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
         doc_in = _parse_document_json(await request.body())
-        report = await run_in_threadpool(_add_json, pipeline, doc_in)
+        report = await service.call(_add_json, pipeline, doc_in)
     elif media_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=10) as form:
             upload = form.get(UPLOAD_FIELD)
@@ -129,7 +138,7 @@ async def add_document(
                       "msg": f"a file upload in the `{UPLOAD_FIELD}` form field is required"}]
                 )  # fmt: skip
             data = await upload.read()
-            report = await run_in_threadpool(_add_upload, pipeline, upload.filename, data)
+            report = await service.call(_add_upload, pipeline, upload.filename, data)
     else:
         raise ApiError(
             415,
@@ -144,11 +153,13 @@ async def add_document(
 @router.delete(
     "/{doc_id}",
     summary="Remove a document",
-    responses=error_responses(401, 403, 404, 500, 503),
+    responses=error_responses(401, 403, 404, 422, 500, 503),
 )
-def delete_document(doc_id: str, _auth: ApiKeyDep, pipeline: PipelineDep) -> IngestResult:
+async def delete_document(
+    doc_id: str, _auth: ApiKeyDep, pipeline: PipelineDep, service: ServiceDep
+) -> IngestResult:
     """Requires `Authorization: Bearer <RAG_API_KEY>` (403 when the server has no key)."""
-    return _result(pipeline.delete_document(doc_id))
+    return _result(await service.call(pipeline.delete_document, doc_id))
 
 
 # ---------------------------------------------------------------------------- helpers

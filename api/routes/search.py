@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import PipelineDep
+from api.deps import PipelineDep, ServiceDep
 from api.errors import error_responses
 from api.routes.ask import server_timing
 from api.schemas import SearchRequest
@@ -18,8 +18,10 @@ router = APIRouter(tags=["ask"])
     summary="Ranked passages for a question",
     responses=error_responses(400, 413, 422, 500, 503),
 )
-def search(body: SearchRequest, pipeline: PipelineDep, response: Response) -> SearchResponse:
+async def search(
+    body: SearchRequest, pipeline: PipelineDep, service: ServiceDep, response: Response
+) -> SearchResponse:
     """The same JSON as `rag search --json`: passages with document offsets and scores."""
-    result = pipeline.search(body.question, body.top_k, body.mode)
+    result = await service.call(pipeline.search, body.question, body.top_k, body.mode)
     response.headers.append("Server-Timing", server_timing(result.timings_ms))
     return result

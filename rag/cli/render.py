@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.text import Text
 
@@ -21,7 +23,7 @@ def render_answer(console: Console, answer: Answer, *, full: bool = False) -> No
         head.append(f"  {c.date or 's.d.'}  {c.source}  {c.start}-{c.end}", style="dim")
         console.print(head)
         body = Text(c.text if full else _excerpt(c.text))
-        for sentence in _answer_sentences(answer.answer):
+        for sentence in answer_sentences(answer):
             body.highlight_words([sentence], style="black on yellow")
         console.print(body, style="default")
 
@@ -30,7 +32,8 @@ def _excerpt(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def _answer_sentences(answer: str) -> list[str]:
-    import re
-
-    return [s.strip() for s in re.split(r"\s*\[\d+\]\s*", answer) if len(s.strip()) > 3]
+def answer_sentences(answer: Answer) -> list[str]:
+    """The sentences an answer quotes (its text split at the [n] markers)."""
+    if answer.abstained:
+        return []
+    return [s.strip() for s in re.split(r"\s*\[\d+\]\s*", answer.answer) if len(s.strip()) > 3]

@@ -28,7 +28,7 @@ from rich.text import Text
 
 from rag.answering.models import Answer, Citation
 from rag.cli.common import console, err_console, fail
-from rag.cli.render import render_answer
+from rag.cli.render import answer_sentences, render_answer
 from rag.conversation import Conversation, rewriter_for
 from rag.errors import RagError
 from rag.retrieval.factory import MODES
@@ -116,7 +116,8 @@ class Repl:
         )
 
     def _ask(self, question: str) -> Answer:
-        return self.pipeline.ask(question, self.top_k, self.mode, self.llm)
+        with self.out.status("searching…"):
+            return self.pipeline.ask(question, self.top_k, self.mode, self.llm)
 
     # --------------------------------------------------------------- commands
     def command(self, line: str) -> bool:
@@ -211,7 +212,7 @@ class Repl:
         for c in answer.citations:
             self.out.print(_citation_head(c))
             body = Text(c.text)
-            for sentence in _answer_sentences(answer):
+            for sentence in answer_sentences(answer):
                 body.highlight_words([sentence], style=HIGHLIGHT)
             self.out.print(body, style="default")
             self.out.print()
@@ -244,7 +245,7 @@ class Repl:
         body = Text("…" if lo > 0 else "")
         body.append(text[lo : c.start])
         span = Text(text[c.start : c.end], style=SPAN_STYLE)
-        for sentence in _answer_sentences(answer):
+        for sentence in answer_sentences(answer):
             span.highlight_words([sentence], style=HIGHLIGHT)
         body.append("«" if plain else "")
         body.append_text(span)
@@ -267,15 +268,6 @@ def _citation_head(c: Citation) -> Text:
     head.append(c.title[:90], style="bold")
     head.append(f"  {c.date or 's.d.'}  {c.source}  {c.start}-{c.end}", style="dim")
     return head
-
-
-def _answer_sentences(answer: Answer) -> list[str]:
-    """The sentences an answer quotes (its text split at the [n] markers)."""
-    import re
-
-    if answer.abstained:
-        return []
-    return [s.strip() for s in re.split(r"\s*\[\d+\]\s*", answer.answer) if len(s.strip()) > 3]
 
 
 def _snap_left(text: str, pos: int) -> int:

@@ -11,6 +11,7 @@ from rag.index.store import IndexSnapshot
 from rag.index.vector_index import VectorIndex, build_vector_index, load_vector_index
 from rag.retrieval.bm25 import ARTIFACT as BM25_ARTIFACT
 from rag.retrieval.bm25 import Bm25Index
+from rag.retrieval.restore import DiacriticRestorer
 from rag.textnorm import fold, strip_diacritics, syllables
 
 VECTORS_ARTIFACT = "vectors.index"
@@ -29,6 +30,7 @@ class SearchableIndex:
     vectors: VectorIndex
     bm25: Bm25Index
     _idf: dict[str, float] | None = field(default=None, repr=False)
+    _restorer: DiacriticRestorer | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
@@ -63,3 +65,10 @@ class SearchableIndex:
             n = max(1, len(self.snapshot.chunks))
             self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         return self._idf
+
+    def restorer(self) -> DiacriticRestorer:
+        """Diacritic restoration learnt from the indexed documents."""
+        if self._restorer is None:
+            docs = self.snapshot.documents.values()
+            self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs)
+        return self._restorer

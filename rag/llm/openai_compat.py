@@ -162,7 +162,18 @@ class OpenAICompatLLM:
             try:
                 with self._client.stream("POST", self.url, json=payload) as response:
                     self._check(response)
-                    for data in _sse_events(response):
+                    if response.headers.get("content-type", "").startswith("application/json"):
+                        # a server that ignores "stream": the whole answer at once
+                        response.read()
+                        whole = _message_text(response.json(), self.url)
+                        first = time.perf_counter()
+                        pieces = 1
+                        yield whole
+                        usage = response.json().get("usage") or {}
+                        events: Iterator[dict[str, Any]] = iter(())
+                    else:
+                        events = _sse_events(response)
+                    for data in events:
                         if data.get("usage"):
                             usage = data["usage"]
                         if "error" in data:
@@ -170,12 +181,12 @@ class OpenAICompatLLM:
                                 f"the LLM server at {self.url} reported: {data['error']}"
                             )
                         for choice in data.get("choices") or []:
-                            text = (choice.get("delta") or {}).get("content")
-                            if text:
+                            delta = (choice.get("delta") or {}).get("content")
+                            if delta:
                                 if first is None:
                                     first = time.perf_counter()
                                 pieces += 1
-                                yield text
+                                yield str(delta)
             except (httpx.TransportError, _Retryable) as exc:
                 if first is not None:  # tokens already handed out: cannot start over
                     raise ModelError(

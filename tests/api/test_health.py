@@ -62,7 +62,11 @@ def test_ready_is_503_when_the_index_is_missing(empty_pipeline, make_client):
 def test_ready_turns_200_once_an_index_appears(empty_pipeline, make_client):
     client = make_client(empty_pipeline, api_key=API_KEY)
     assert wait_ready(client)["error"]["code"] == "index_missing"
-    doc = {"doc_id": "first", "title": "Tài liệu đầu tiên", "text": "Hà Nội là thủ đô của Việt Nam."}
+    doc = {
+        "doc_id": "first",
+        "title": "Tài liệu đầu tiên",
+        "text": "Hà Nội là thủ đô của Việt Nam.",
+    }
     assert client.post("/documents", json=doc, headers=auth()).status_code == 201
     r = client.get("/ready")
     assert r.status_code == 200, r.text
@@ -106,6 +110,7 @@ def test_docs_and_openapi(client):
     assert {"/health", "/ready", "/ask", "/ask/stream", "/search", "/documents",
             "/documents/{doc_id}"} <= set(paths)  # fmt: skip
     assert "ErrorResponse" in schema["components"]["schemas"]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]  # one error shape
     # validation errors are documented with our error shape, not FastAPI's default
     ask_422 = paths["/ask"]["post"]["responses"]["422"]["content"]["application/json"]
     assert ask_422["schema"]["$ref"].endswith("/ErrorResponse")

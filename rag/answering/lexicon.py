@@ -1,0 +1,44 @@
+"""An English→Vietnamese domain lexicon for checking English questions against Vietnamese
+sentences term by term (the multilingual embedding ranks; the lexicon gives evidence)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from rag.language import ENGLISH_WORDS
+from rag.textnorm import fold
+
+LEXICON_FILE = "en_vi_lexicon.tsv"
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, tuple[str, ...]]:
+    text = resources.files("rag.answering").joinpath(LEXICON_FILE).read_text("utf-8")
+    entries: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        english, _, vietnamese = line.partition("\t")
+        entries[english.strip().lower()] = tuple(fold(v) for v in vietnamese.split("|") if v)
+    return entries
+
+
+def translate_terms(question: str) -> list[tuple[str, ...]]:
+    """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
+    phrase first; each item lists the alternatives for one phrase. Numbers and capitalised
+    names (already Vietnamese, e.g. "Võ Văn Thưởng") are kept as they are."""
+    entries = lexicon()
+    rest = question
+    found: list[tuple[str, ...]] = []
+    for phrase in sorted(entries, key=len, reverse=True):
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
+        if pattern.search(rest):
+            found.append(entries[phrase])
+            rest = pattern.sub(" ", rest)
+    for token in re.findall(r"\b\d+(?=st|nd|rd|th|\b)|\b[A-ZÀ-ỸĐ][\wÀ-ỹđ.]*\b", rest):
+        folded = fold(token).strip(".")
+        if folded and folded not in ENGLISH_WORDS:
+            found.append((folded,))
+    return found
