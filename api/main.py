@@ -61,7 +61,12 @@ one), `X-Process-Time-ms` and `Server-Timing` (pipeline stages for /ask and /sea
 
 
 def create_app(pipeline: Pipeline | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the app. Without arguments: settings from ``RAG_*`` and a pipeline from them."""
+    """Build the app. Without arguments: settings from ``RAG_*`` and a pipeline from them.
+
+    HTTP settings: ``RAG_API_KEY`` (enables document writes), ``RAG_MAX_BODY_BYTES``,
+    ``RAG_CORS_ORIGINS`` (a JSON list, e.g. ``'["https://app.example"]'``; CORS is off
+    when empty) and ``RAG_API_CONCURRENCY`` (parallel pipeline calls per worker).
+    """
     if settings is None:
         settings = pipeline.settings if pipeline is not None else get_settings()
     if pipeline is None:

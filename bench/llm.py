@@ -70,6 +70,7 @@ def bench(key: str, base: Pipeline) -> dict[str, object]:
             f"({stats.prompt_tokens if stats else 0} tok)  gen {_fmt(gen_rates[-1]):>5} tok/s "
             f"({stats.completion_tokens if stats else 0} tok)  "
             f"{'LLM not called (abstained)' if stats is None else f'grounded={draft.grounded}'}"
+            f"{' (citation added by the checker)' if draft.attributed else ''}"
             f"\n      Q: {question}\n      A: {answer.answer[:160]!r}"
         )
     return {
@@ -79,6 +80,7 @@ def bench(key: str, base: Pipeline) -> dict[str, object]:
         "gen": _median(gen_rates),
         "e2e": statistics.median(latencies),
         "grounded": sum(d.grounded is True for d in drafts),
+        "model_cited": sum(d.grounded is True and not d.attributed for d in drafts),
         "rows": rows,
     }
 
@@ -111,13 +113,15 @@ def main() -> None:
         return
     print()
     print(
-        "| model | load s | prompt tok/s | gen tok/s | answer latency s (median of 3) | grounded |"
+        "| model | load s | prompt tok/s | gen tok/s | answer latency s (median of 3) "
+        "| grounded | cited by the model |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['model']} | {_fmt(r['load_s'], '.2f')} | {_fmt(r['prompt'])} | "  # type: ignore[arg-type]
-            f"{_fmt(r['gen'])} | {r['e2e']:.2f} | {r['grounded']}/{len(QUESTIONS)} |"  # type: ignore[arg-type]
+            f"{_fmt(r['gen'])} | {r['e2e']:.2f} | {r['grounded']}/{len(QUESTIONS)} | "  # type: ignore[arg-type]
+            f"{r['model_cited']}/{len(QUESTIONS)} |"
         )
 
 

@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder:
         self._query_prefix = QUERY_PREFIX if e5 else ""
         self._passage_prefix = PASSAGE_PREFIX if e5 else ""
         self.dim = int(self._model.get_embedding_dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length)
+        self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:

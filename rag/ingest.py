@@ -78,11 +78,11 @@ def apply_changes(
 
         to_embed: list[Document] = []
         for doc in upsert:
-            entry = entries.get(doc.doc_id)
-            if entry is not None and entry.content_hash == doc.content_hash and not rebuild:
+            known = entries.get(doc.doc_id)
+            if known is not None and known.content_hash == doc.content_hash and not rebuild:
                 report.unchanged.append(doc.doc_id)
                 if doc.doc_id in paths:  # keep the recorded path current
-                    entries[doc.doc_id] = _entry(doc, paths[doc.doc_id], entry.chunks)
+                    entries[doc.doc_id] = _entry(doc, paths[doc.doc_id], known.chunks)
                 continue
             (report.updated if doc.doc_id in docs else report.added).append(doc.doc_id)
             to_embed.append(doc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from rag.settings import Settings
 from rag.textnorm import NORMALISER_VERSION, normalize_text
 
 VECTOR_INDEX_KIND = "faiss-flat-ip"
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
 class Pipeline:
@@ -36,8 +38,8 @@ class Pipeline:
         self.store = IndexStore(settings.index_dir)
         self._embedder = embedder
         self._index: SearchableIndex | None = None
-        self._lock = threading.Lock()
-        self._answerers: dict[str, Answerer] = {}
+        self._lock = threading.RLock()
+        self._answerers: dict[tuple[str, str | None], Answerer] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Pipeline:
@@ -47,6 +49,10 @@ class Pipeline:
     # ---------------------------------------------------------------- components
     @property
     def embedder(self) -> Embedder:
+        with self._lock:
+            return self._load_embedder()
+
+    def _load_embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
             try:
@@ -131,7 +137,7 @@ class Pipeline:
     def check_question(self, question: object) -> str:
         if not isinstance(question, str):
             raise InputError("question must be a string")
-        text = normalize_text(question).strip()
+        text = normalize_text(_INVISIBLE.sub("", question)).strip()
         if not text:
             raise InputError("question is empty")
         if len(text) > self.settings.max_question_chars:
@@ -141,7 +147,9 @@ class Pipeline:
             )
         return text
 
-    def _retrieve(self, question: str, top_k: int, mode: str | None) -> tuple[Query, list[Hit]]:
+    def _retrieve(
+        self, question: str, top_k: int, mode: str | None
+    ) -> tuple[Query, list[Hit], SearchableIndex]:
         mode = mode or self.settings.retrieval_mode
         if mode not in MODES:
             raise InputError(f"unknown retrieval mode {mode!r} (use one of: {', '.join(MODES)})")
@@ -167,14 +175,14 @@ class Pipeline:
         query.timings_ms["search"] = (time.perf_counter() - started) * 1000 - query.timings_ms.get(
             "embed", 0.0
         )
-        return query, hits
+        return query, hits, index
 
     def search(
         self, question: str, top_k: int | None = None, mode: str | None = None
     ) -> SearchResponse:
         started = time.perf_counter()
-        query, hits = self._retrieve(question, top_k or self.settings.top_k, mode)
-        snapshot = self.index().snapshot
+        query, hits, index = self._retrieve(question, top_k or self.settings.top_k, mode)
+        snapshot = index.snapshot
         results = []
         for rank, hit in enumerate(hits, 1):
             chunk = snapshot.chunks[hit.row]
@@ -194,10 +202,14 @@ class Pipeline:
         )  # fmt: skip
 
     def answerer(self, name: str | None = None) -> Answerer:
+        """The named answer backend, rebuilt when the index changes (it holds corpus stats)."""
         name = name or self.settings.answerer
-        if name not in self._answerers:
-            self._answerers[name] = build_answerer(name, self)
-        return self._answerers[name]
+        key = (name, self.store.current())
+        with self._lock:
+            if key not in self._answerers:
+                self._answerers = {k: v for k, v in self._answerers.items() if k[0] != name}
+                self._answerers[key] = build_answerer(name, self)
+            return self._answerers[key]
 
     def ask(
         self,
@@ -207,8 +219,8 @@ class Pipeline:
         llm: str | None = None,
     ) -> Answer:
         started = time.perf_counter()
-        query, hits = self._retrieve(question, top_k or self.settings.top_k, mode)
-        snapshot = self.index().snapshot
+        query, hits, index = self._retrieve(question, top_k or self.settings.top_k, mode)
+        snapshot = index.snapshot
         passages = [
             Passage(
                 snapshot.chunks[h.row],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
@@ -98,16 +99,22 @@ class ExtractiveAnswerer:
         self.idf = idf
         self.calibration = calibration or load_calibration()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------------ features
     def _embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        """Sentence embeddings, cached across questions (the same passages recur)."""
+        with self._cache_lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            for text, vec in zip(missing, self.embedder.embed_passages(missing), strict=True):
-                self._cache[text] = vec
-                if len(self._cache) > 4096:
+            vectors = self.embedder.embed_passages(missing)
+            with self._cache_lock:
+                for text, vec in zip(missing, vectors, strict=True):
+                    found[text] = self._cache[text] = vec
+                while len(self._cache) > 4096:
                     self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([found[t] for t in texts])
 
     def _coverage(self, terms: Terms, text: str) -> float:
         """IDF-weighted share of ``terms`` found in ``text`` (accent-insensitive)."""

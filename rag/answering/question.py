@@ -57,8 +57,8 @@ def analyse(question: str) -> QuestionInfo:
     if lang == "en":
         terms = tuple(translate_terms(question))
     else:
-        folded = (strip_diacritics(s) for s in syllables(question))
-        terms = tuple((t,) for t in folded if t not in _VI_STOP)
+        plain = (strip_diacritics(s) for s in syllables(question))
+        terms = tuple((t,) for t in plain if t not in _VI_STOP)
     numbers = tuple(dict.fromkeys(_NUMBER.findall(question)))
     return QuestionInfo(question, lang, qtype, terms, numbers)
 

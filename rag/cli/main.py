@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rag.cli.common import console, friendly_errors, is_interactive, quiet_libraries
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 quiet_libraries()
 
@@ -27,7 +31,7 @@ Mode = Annotated[str | None, typer.Option("--mode", help="hybrid | dense | bm25"
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _pipeline():  # type: ignore[no-untyped-def]
+def _pipeline() -> Pipeline:
     from rag import Pipeline
 
     return Pipeline.from_settings()
@@ -49,7 +53,7 @@ def ingest(
         console=console, disable=not is_interactive(), transient=True,
     )  # fmt: skip
 
-    def factory(total: int):  # type: ignore[no-untyped-def]
+    def factory(total: int) -> Callable[[int], None]:
         task = progress.add_task("embed", total=total)
         return lambda n: progress.advance(task, n)
 

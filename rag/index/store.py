@@ -82,7 +82,7 @@ class IndexStore:
             documents = {
                 d.doc_id: d for d in (_read_document(x) for x in _jsonl(path, "documents"))
             }
-            chunks = [Chunk(**row) for row in _jsonl(path, "chunks")]
+            chunks = [_read_chunk(row) for row in _jsonl(path, "chunks")]
             vectors = np.load(path / "vectors.npy")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexMismatchError(
@@ -138,6 +138,16 @@ class IndexStore:
 def _read_document(row: dict[str, object]) -> Document:
     fields = {k: row[k] for k in ("doc_id", "title", "text", "source", "date", "url") if k in row}
     return Document(**fields)  # type: ignore[arg-type]
+
+
+def _read_chunk(row: dict[str, object]) -> Chunk:
+    return Chunk(
+        doc_id=str(row["doc_id"]),
+        index=int(str(row["index"])),
+        text=str(row["text"]),
+        start=int(str(row["start"])),
+        end=int(str(row["end"])),
+    )
 
 
 def _jsonl(path: Path, name: str) -> Iterator[dict[str, object]]:
