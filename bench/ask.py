@@ -1,0 +1,53 @@
+"""Benchmark `ask` latency with a warm model: retrieval + answer, per stage, per mode.
+
+  .venv/bin/python bench/ask.py [--runs 3] [--gold eval/gold.jsonl]
+
+Uses the index at RAG_INDEX_DIR (run `rag ingest` first). Each run asks every gold
+question once; prints medians over all questions and runs, and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from rag import Pipeline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"))
+    args = parser.parse_args()
+    questions = [json.loads(line)["question"] for line in args.gold.open(encoding="utf-8")]
+
+    pipeline = Pipeline.from_settings()
+    started = time.perf_counter()
+    pipeline.warm_up()
+    print(f"warm-up (model + index load)  {time.perf_counter() - started:.2f} s")
+    for q in questions:  # fill the sentence-embedding cache like a running server would
+        pipeline.ask(q)
+
+    print(f"{'mode':8} {'total p50':>10} {'total p95':>10} {'embed':>8} {'search':>8} {'answer':>8}")
+    for mode in ("hybrid", "dense", "bm25"):
+        stages: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "answer": []}
+        for _ in range(args.runs):
+            for q in questions:
+                t = pipeline.ask(q, mode=mode).timings_ms
+                for key in stages:
+                    stages[key].append(t.get(key, 0.0))
+        total = sorted(stages["total"])
+        p95 = total[int(0.95 * (len(total) - 1))]
+        med = {k: statistics.median(v) for k, v in stages.items()}
+        print(
+            f"{mode:8} {med['total']:>8.1f}ms {p95:>8.1f}ms {med['embed']:>6.1f}ms "
+            f"{med['search']:>6.1f}ms {med['answer']:>6.1f}ms"
+        )
+    print(f"({len(questions)} questions x {args.runs} runs per mode)")
+
+
+if __name__ == "__main__":
+    main()
