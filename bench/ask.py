@@ -31,7 +31,8 @@ def main() -> None:
     for q in questions:  # fill the sentence-embedding cache like a running server would
         pipeline.ask(q)
 
-    print(f"{'mode':8} {'total p50':>10} {'total p95':>10} {'embed':>8} {'search':>8} {'answer':>8}")
+    header = ("mode", "total p50", "total p95", "embed", "search", "answer")
+    print(f"{header[0]:8} " + " ".join(f"{h:>10}" for h in header[1:]))
     for mode in ("hybrid", "dense", "bm25"):
         stages: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "answer": []}
         for _ in range(args.runs):
@@ -42,10 +43,8 @@ def main() -> None:
         total = sorted(stages["total"])
         p95 = total[int(0.95 * (len(total) - 1))]
         med = {k: statistics.median(v) for k, v in stages.items()}
-        print(
-            f"{mode:8} {med['total']:>8.1f}ms {p95:>8.1f}ms {med['embed']:>6.1f}ms "
-            f"{med['search']:>6.1f}ms {med['answer']:>6.1f}ms"
-        )
+        cells = (med["total"], p95, med["embed"], med["search"], med["answer"])
+        print(f"{mode:8} " + " ".join(f"{c:>8.1f}ms" for c in cells))
     print(f"({len(questions)} questions x {args.runs} runs per mode)")
 
 

@@ -47,14 +47,22 @@ class CountingLLM:
         self.texts.append("".join(pieces))
 
 
-@pytest.mark.integration
-def test_local_llm_answers_with_citations_and_abstains_without_calling(e5_pipeline, monkeypatch):
-    if not llama_cpp_available():
-        pytest.skip("llama-cpp-python is not installed: pip install 'llama-cpp-python>=0.3.0'")
-    cache = Settings().model_cache
-    if not provision.is_pulled(cache, MODEL):
-        pytest.skip(f"{MODEL} is not pulled into {cache}: run `rag llm pull {MODEL} --install`")
+_CACHE = Settings().model_cache
+# Checked at collection, so that a skip does not first build the session's e5 index.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not llama_cpp_available(),
+        reason="llama-cpp-python is not installed: pip install 'llama-cpp-python>=0.3.0'",
+    ),
+    pytest.mark.skipif(
+        not provision.is_pulled(_CACHE, MODEL),
+        reason=f"{MODEL} is not pulled into {_CACHE}: run `rag llm pull {MODEL} --install`",
+    ),
+]
 
+
+def test_local_llm_answers_with_citations_and_abstains_without_calling(e5_pipeline, monkeypatch):
     import rag.llm.factory
 
     real_build = rag.llm.factory.build_llm
