@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from embeddings import Embedder, UnknownBackendError, build_embedder
-from rag.answering.base import Answerer, Passage
+from rag.answering.base import Answerer, Draft, Passage, citation
 from rag.answering.factory import build_answerer
-from rag.answering.models import Answer, SearchResponse, SearchResult
+from rag.answering.models import Answer, Citation, SearchResponse, SearchResult
 from rag.chunking import Chunker, ChunkerSettings
 from rag.documents import Document, load_documents
 from rag.errors import InputError, ModelError, NotFoundError
@@ -19,7 +19,8 @@ from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
 from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
-from rag.language import VI_NOACCENT, detect_language
+from rag.language import EN, VI_NOACCENT, detect_language
+from rag.lexicon import translate_terms
 from rag.retrieval.base import Hit, Query
 from rag.retrieval.dense import query_vector
 from rag.retrieval.factory import MODES, build_retriever
@@ -160,6 +161,8 @@ class Pipeline:
         query = Query(text, lang=detect_language(text))
         if query.lang == VI_NOACCENT:
             query.dense_text = index.restorer().restore(text)
+        elif query.lang == EN and self.settings.translate_english:
+            query.lexical_text = " ".join(alt for group in translate_terms(text) for alt in group)
         s = self.settings
         retriever = build_retriever(
             mode, index, self.embedder, candidates=s.candidates, rrf_k=s.rrf_k
@@ -218,7 +221,26 @@ class Pipeline:
         mode: str | None = None,
         llm: str | None = None,
     ) -> Answer:
+        """Retrieve and answer; ``llm`` names an answer backend (default: settings)."""
+        answer: Answer | None = None
+        for event in self.ask_stream(question, top_k, mode, llm):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str | None = None,
+        llm: str | None = None,
+    ) -> Iterator[list[Citation] | str | Answer]:
+        """The answer as it is made: first the retrieved passages as numbered citations,
+        then text pieces (LLM tokens as they are generated; the extractive answer in one
+        piece), then the final, verified ``Answer`` (whose citations are authoritative)."""
         started = time.perf_counter()
+        answerer = self.answerer(llm or self.settings.llm or None)
         query, hits, index = self._retrieve(question, top_k or self.settings.top_k, mode)
         snapshot = index.snapshot
         passages = [
@@ -230,11 +252,23 @@ class Pipeline:
             )
             for h in hits
         ]
-        answerer = self.answerer(llm or self.settings.llm or None)
+        yield [citation(n, p, p.chunk.start, p.chunk.end) for n, p in enumerate(passages, 1)]
         t0 = time.perf_counter()
-        draft = answerer.answer(query, passages)
+        draft: Draft | None = None
+        stream = getattr(answerer, "stream", None)
+        if stream is None:
+            draft = answerer.answer(query, passages)
+            yield draft.answer
+        else:
+            for item in stream(query, passages):
+                if isinstance(item, Draft):
+                    draft = item
+                else:
+                    yield item
+        assert draft is not None
         query.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
-        return Answer(
+        extra = {k: getattr(draft, k) for k in _LLM_FIELDS if hasattr(draft, k)}
+        yield Answer(
             question=question,
             answer=draft.answer,
             abstained=draft.abstained,
@@ -243,7 +277,11 @@ class Pipeline:
             timings_ms=_timings(query, started),
             mode=mode or self.settings.retrieval_mode,
             confidence=round(draft.confidence, 4),
+            **extra,
         )
+
+
+_LLM_FIELDS = ("model", "grounded", "llm_answer", "tokens_per_s")
 
 
 def _timings(query: Query, started: float) -> dict[str, float]:

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=20)
     candidates: int = Field(30, ge=1, le=500, description="Per-retriever pool before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    translate_english: bool = Field(
+        True, description="BM25 matches English questions through the English-Vietnamese lexicon."
+    )
 
     # --- answering -----------------------------------------------------------
     answerer: str = Field("extractive", description="Answer backend.")

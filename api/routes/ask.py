@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import PipelineDep, ServiceDep
+from api.deps import PipelineDep, ServiceDep, ServiceState
 from api.errors import error_responses
 from api.schemas import AskRequest
-from rag.answering.models import Answer
+from rag.answering.models import Answer, Citation
 
 router = APIRouter(tags=["ask"])
 
@@ -51,12 +51,20 @@ def answer_deltas(text: str, words: int = _WORDS_PER_DELTA) -> list[str]:
     return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [""]
 
 
-async def answer_events(answer: Answer) -> AsyncIterator[bytes]:
-    data = answer.model_dump(mode="json")
-    yield sse("citations", {"citations": data["citations"]})
-    for piece in answer_deltas(answer.answer):
-        yield sse("delta", {"text": piece})
-    yield sse("done", data)
+async def answer_events(
+    first: list[Citation], rest: Iterator[list[Citation] | str | Answer], service: ServiceState
+) -> AsyncIterator[bytes]:
+    """SSE events from ``Pipeline.ask_stream``: citations, deltas as they come, done."""
+    yield sse("citations", {"citations": [c.model_dump(mode="json") for c in first]})
+    while True:
+        event = await service.call(next, rest, None)
+        if event is None:
+            return
+        if isinstance(event, Answer):
+            yield sse("done", event.model_dump(mode="json"))
+        elif isinstance(event, str):
+            for piece in answer_deltas(event):
+                yield sse("delta", {"text": piece})
 
 
 _STREAM_DOC = """Server-Sent Events, in this order:
@@ -85,15 +93,14 @@ responses with a 4xx/5xx status, not events."""
 async def ask_stream(
     body: AskRequest, pipeline: PipelineDep, service: ServiceDep
 ) -> StreamingResponse:
-    # The answer is computed before the stream opens, so every error is a normal
-    # JSON error response with the right status code.
-    answer = await service.call(pipeline.ask, body.question, body.top_k, body.mode, body.llm)
+    # Retrieval (where bad input and a missing index are found) runs before the stream
+    # opens, so those errors are normal JSON error responses with the right status code;
+    # the answer text then streams as it is generated.
+    events = pipeline.ask_stream(body.question, body.top_k, body.mode, body.llm)
+    first = await service.call(next, events)
+    assert isinstance(first, list)
     return StreamingResponse(
-        answer_events(answer),
+        answer_events(first, events, service),
         media_type="text/event-stream",
-        headers={
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            "Server-Timing": server_timing(answer.timings_ms),
-        },
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

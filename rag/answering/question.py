@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answering.lexicon import translate_terms
 from rag.language import detect_language
+from rag.lexicon import translate_terms
 from rag.textnorm import fold, strip_diacritics, syllables
 
 # Folded Vietnamese function and question words: they carry no content to match.

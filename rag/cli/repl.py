@@ -15,6 +15,7 @@ line by line. Every line is NFC-normalised before use.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import unicodedata
 from collections.abc import Iterator
@@ -116,8 +117,23 @@ class Repl:
         )
 
     def _ask(self, question: str) -> Answer:
+        """The answer; with an LLM selected, its tokens are printed as they arrive (dimmed:
+        the verified answer, which may differ, is printed after them)."""
+        events = self.pipeline.ask_stream(question, self.top_k, self.mode, self.llm)
         with self.out.status("searching…"):
-            return self.pipeline.ask(question, self.top_k, self.mode, self.llm)
+            next(events)  # the retrieved passages
+            first = next(events)
+        streaming = self.llm is not None and self.llm != "extractive"
+        answer: Answer | None = None
+        for event in itertools.chain([first], events):
+            if isinstance(event, Answer):
+                answer = event
+            elif isinstance(event, str) and streaming:
+                self.out.print(event, end="", style="dim", highlight=False, markup=False)
+        if streaming:
+            self.out.print()
+        assert answer is not None
+        return answer
 
     # --------------------------------------------------------------- commands
     def command(self, line: str) -> bool:

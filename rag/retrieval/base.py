@@ -16,6 +16,8 @@ class Query:
     lang: str = "vi"
     dense_text: str | None = None
     """What the dense encoder reads (e.g. the question with its diacritics restored)."""
+    lexical_text: str | None = None
+    """What BM25 matches (e.g. an English question rendered in Vietnamese terms)."""
     vector: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 

@@ -38,7 +38,8 @@ class HybridRetriever:
     def weights(self, query: Query) -> tuple[float, float]:
         """(dense, bm25) weights of the two rankings for this query."""
         dense, bm25 = FUSION_WEIGHTS.get(query.lang, (1.0, 1.0))
-        return dense, bm25 * self.bm25.index.bm25.coverage(query.text) ** 2
+        coverage = self.bm25.index.bm25.coverage(query.lexical_text or query.text)
+        return dense, bm25 * coverage**2
 
     def retrieve(self, query: Query, k: int) -> list[Hit]:
         pool = max(k, self.candidates)

@@ -15,7 +15,7 @@ class Bm25Retriever:
         self.index = index
 
     def retrieve(self, query: Query, k: int) -> list[Hit]:
-        scores = self.index.bm25.scores(query.text)
+        scores = self.index.bm25.scores(query.lexical_text or query.text)
         if not len(scores):
             return []
         top = np.argsort(-scores, kind="stable")[:k]

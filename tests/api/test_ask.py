@@ -71,7 +71,11 @@ def test_stream_order_citations_delta_done(client, question):
     assert set(names[1:-1]) == {"delta"} and len(names) >= 3
     done = events[-1][1]
     assert isinstance(done, dict)
-    assert events[0][1] == {"citations": done["citations"]}
+    # first the retrieved passages, numbered; the final answer cites some of them
+    retrieved = events[0][1]["citations"]  # type: ignore[index]
+    assert [c["n"] for c in retrieved] == list(range(1, len(retrieved) + 1))
+    spans = {(c["doc_id"], c["start"], c["end"]) for c in retrieved}
+    assert {(c["doc_id"], c["start"], c["end"]) for c in done["citations"]} <= spans
     assert "".join(data["text"] for _, data in events[1:-1]) == done["answer"]  # type: ignore[index]
     plain = client.post("/ask", json={"question": question}).json()
     assert without_timings(done) == without_timings(plain)

@@ -189,6 +189,6 @@ def test_unexpected_exception_in_stream_is_500_json(api_pipeline, make_client, m
     def boom(*args, **kwargs):
         raise ValueError("nope")
 
-    monkeypatch.setattr(api_pipeline, "ask", boom)
+    monkeypatch.setattr(api_pipeline, "ask_stream", boom)
     client = make_client(api_pipeline)
     assert_error(client.post("/ask/stream", json={"question": Q}), 500, "internal_error")

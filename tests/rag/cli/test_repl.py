@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -200,6 +201,12 @@ class StubPipeline:
         if question == "too long":
             raise InputError("question is too long")
         return _answer(question, abstained=question in self.abstain_on)
+
+    def ask_stream(self, question: str, top_k: int, mode: str, llm: str | None) -> Iterator[Any]:
+        answer = self.ask(question, top_k, mode, llm)
+        yield answer.citations
+        yield answer.answer
+        yield answer
 
     def answerer(self, name: str | None = None) -> Any:
         if name not in (None, "extractive"):

@@ -15,7 +15,7 @@ LEXICON_FILE = "en_vi_lexicon.tsv"
 
 @lru_cache(maxsize=1)
 def lexicon() -> dict[str, tuple[str, ...]]:
-    text = resources.files("rag.answering").joinpath(LEXICON_FILE).read_text("utf-8")
+    text = resources.files("rag").joinpath(LEXICON_FILE).read_text("utf-8")
     entries: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
