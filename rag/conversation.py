@@ -53,12 +53,14 @@ class Rewriter(Protocol):
     def rewrite(self, question: str, history: Sequence[Turn]) -> str: ...
 
 
-def rewriter_for(llm: str | None = None) -> Rewriter:
-    """The rewriter to use with answer backend ``llm``.
+def rewriter_for(llm: str | None = None, answerer: object | None = None) -> Rewriter:
+    """The rewriter to use with answer backend ``llm``: the LLM itself when the backend has
+    one (``answerer.llm``), else the rule-based rewriter."""
+    model = getattr(answerer, "llm", None)
+    if llm and model is not None:
+        from rag.llm.rewriter import LlmRewriter
 
-    Hook for LLM backends: when one is selected it may rewrite follow-ups itself (with the
-    history as context). None exists yet, so every backend gets the rule-based rewriter.
-    """
+        return LlmRewriter(model, RuleBasedRewriter())
     return RuleBasedRewriter()
 
 

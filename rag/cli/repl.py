@@ -78,7 +78,8 @@ class Repl:
         self.mode = mode or pipeline.settings.retrieval_mode
         self.llm = llm
         self.out = out
-        self.conversation = Conversation(rewriter=rewriter_for(llm))
+        answerer = pipeline.answerer(llm) if llm else None
+        self.conversation = Conversation(rewriter=rewriter_for(llm, answerer))
         self.last: Answer | None = None
 
     # ------------------------------------------------------------------ lines
@@ -210,7 +211,7 @@ class Repl:
         with self.out.status(f"loading {name}…"):
             answerer = self.pipeline.answerer(name)  # raises on an unknown or broken backend
         self.llm = name
-        self.conversation.rewriter = rewriter_for(None if off else name)
+        self.conversation.rewriter = rewriter_for(None if off else name, answerer)
         self.out.print(f"llm = {'off' if off else name} (backend {answerer.name})")
 
     def _backend_name(self) -> str:

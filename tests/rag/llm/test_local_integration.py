@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from rag.answering.base import Draft
 from rag.llm import provision
 from rag.llm.base import GenerationStats, Message
 from rag.llm.llama_cpp import llama_cpp_available
@@ -77,10 +78,15 @@ def test_local_llm_answers_with_citations_and_abstains_without_calling(e5_pipeli
     answerer = e5_pipeline.answerer("local")
     assert answerer.llm.model == provision.BUNDLED[MODEL].filename
     drafts = []
-    original = answerer.answer
-    monkeypatch.setattr(
-        answerer, "answer", lambda q, p: drafts.append(original(q, p)) or drafts[-1]
-    )
+    original = answerer.stream
+
+    def recording(query, passages):  # type: ignore[no-untyped-def]
+        for item in original(query, passages):
+            if isinstance(item, Draft):
+                drafts.append(item)
+            yield item
+
+    monkeypatch.setattr(answerer, "stream", recording)
     llm = counting[0]
 
     answer = e5_pipeline.ask("Ai chủ trì hội nghị đối ngoại toàn quốc năm 2021?", llm="local")
@@ -96,6 +102,7 @@ def test_local_llm_answers_with_citations_and_abstains_without_calling(e5_pipeli
     cited_text = " ".join(c.text for c in answer.citations)
     assert "nguyen phu trong" in fold(cited_text)
     assert draft.tokens_per_s and draft.tokens_per_s > 0
+    assert answer.grounded is True and answer.model == draft.model  # reported in the response
 
     answer = e5_pipeline.ask("Thủ đô của Úc là gì?", llm="local")
     assert answer.abstained
