@@ -69,3 +69,25 @@ class LLM(Protocol):
         temperature: float = 0.0,
         stop: Sequence[str] | None = None,
     ) -> Iterator[str]: ...
+
+
+class StreamedGeneration:
+    """Mixin for backends whose whole answer is simply their stream joined."""
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        raise NotImplementedError
+
+    def generate(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str:
+        return "".join(self.stream(messages, max_tokens, temperature, stop))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ModelError
-from rag.llm.base import GenerationStats, Message
+from rag.llm.base import GenerationStats, Message, StreamedGeneration
 
 INSTALL_HINT = (
     "the local LLM needs llama-cpp-python, which is not installed: pip install "
@@ -28,7 +28,7 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-class LlamaCppLLM:
+class LlamaCppLLM(StreamedGeneration):
     name = "local"
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int | None = None) -> None:
@@ -80,15 +80,6 @@ class LlamaCppLLM:
             return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     # --------------------------------------------------------------- generation
-    def generate(
-        self,
-        messages: Sequence[Message],
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] | None = None,
-    ) -> str:
-        return "".join(self.stream(messages, max_tokens, temperature, stop))
-
     def stream(
         self,
         messages: Sequence[Message],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from rag.llm.base import GenerationStats, Message
+from rag.llm.base import GenerationStats, Message, StreamedGeneration
 
 
-class FakeLLM:
+class FakeLLM(StreamedGeneration):
     name = "fake"
     model = "fake-model"
 
@@ -19,15 +19,6 @@ class FakeLLM:
     def _text(self, messages: Sequence[Message]) -> str:
         self.calls.append(list(messages))
         return self.reply(messages) if callable(self.reply) else self.reply
-
-    def generate(
-        self,
-        messages: Sequence[Message],
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        stop: Sequence[str] | None = None,
-    ) -> str:
-        return "".join(self.stream(messages, max_tokens, temperature, stop))
 
     def stream(
         self,
