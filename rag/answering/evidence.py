@@ -8,27 +8,53 @@ from __future__ import annotations
 
 import re
 
-from rag.textnorm import fold
+from rag.textnorm import fold, strip_diacritics, syllables
 
 _DAY = re.compile(
-    r"\b\d{1,2}\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?\b|\bngày\s+\d{1,2}\b"
+    r"(?:\bngày\s+)?\b\d{1,2}\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?\b|\bngày\s+\d{1,2}\b"
+
     r"|\bThứ\s+(?:[2-7]|hai|ba|tư|năm|sáu|bảy)\b|\bChủ nhật\b|\bhôm nay\b",
+    re.IGNORECASE,
+)
+# "6 tháng cuối năm 2023", "giai đoạn 2021-2025": answers to "khoảng thời gian nào".
+_PERIOD = re.compile(
+    r"\b(?:\d{1,2}|sáu|ba)\s+tháng\s+(?:đầu|cuối|giữa)\s+năm\b|\b(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}\b",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _MONTH = re.compile(r"\btháng\s+\d{1,2}\b", re.IGNORECASE)
 _ORDINAL = re.compile(r"\b(?:thứ|khóa|khoá|lần)\s+[\dIVXL]+\b", re.IGNORECASE)
+# "năm" is left out: in news text it is nearly always "year", not "five".
 _NUMBER = re.compile(
-    r"\b\d+(?:[.,]\d+)*\s*%?|\b(?:hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|trăm|nghìn|ngàn|triệu|"
+    r"\b\d+(?:[.,]\d+)*\s*%?|\b(?:hai|ba|bốn|sáu|bảy|tám|chín|mười|trăm|nghìn|ngàn|triệu|"
     r"tỷ|tỉ|hàng chục|hàng trăm|hàng nghìn)\b",
     re.IGNORECASE,
+)
+_TIME = re.compile(r"\b\d{1,2}\s*(?:giờ|h|:)\s*\d{0,2}\b", re.IGNORECASE)
+# Folded number words and digits, for "a number of X" checks over folded syllables.
+_FOLDED_NUMBER = re.compile(
+    r"^(?:\d+(?:[.,]\d+)*%?|hai|ba|bon|sau|bay|tam|chin|muoi|tram|nghin|ngan|trieu|ty|ti)$"
 )
 _SURNAMES = (
     "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đinh|Lại|Đôn|"
     "Mai|Trịnh|Hà|Đào|Đoàn|Lương|Tô|Tạ|Chu|Cao|Lâm|Phùng|Quách|Thái|Trương|Vương|Kiều|Lưu|Văn"
 )
 _CAP = r"[A-ZÀ-ỸĐ][a-zà-ỹđ]+"
-_PERSON = re.compile(rf"\b(?:{_SURNAMES})(?:\s+{_CAP}){{1,3}}\b")
+# A surname, one to three capitalised syllables, not a place named like a person ("Hà Nội",
+# "Thái Bình") nor preceded by a place word ("tỉnh Lâm Đồng").
+_PLACE_NAMES = (
+    "Hà Nội|Hà Nam|Hà Tĩnh|Hà Giang|Thái Bình|Thái Nguyên|Thái Lan|Cao Bằng|Lâm Đồng|"
+    "Phan Thiết|Phú Thọ|Mai Châu|Văn Miếu|Hà Lan|Đồng Nai|Bình Dương"
+)
+_PERSON = re.compile(
+    rf"(?<!tỉnh )(?<!phố )(?<!TP\. )(?<!cầu )\b(?!(?:{_PLACE_NAMES})\b)"
+    rf"(?:{_SURNAMES})(?:\s+{_CAP}){{1,3}}\b"
+)
+# Answers to "ai" that are groups rather than named people ("mỗi người Việt Nam").
+_PEOPLE = re.compile(
+    r"\b(?:mỗi người|mọi người|người dân|nhân dân|đồng bào|kiều bào|toàn dân|thế hệ trẻ)\b",
+    re.IGNORECASE,
+)
 _PLACE = re.compile(
     rf"\b(?:tại|ở)\s+(?:{_CAP}|phòng|nhà|trụ sở|hội trường|điểm cầu|tỉnh|thành phố|thủ đô)"
     rf"|\bphòng họp\b|\bđiểm cầu\b|\bHà Nội\b|\bNhà Quốc hội\b|\btrụ sở\b"
@@ -39,9 +65,12 @@ _PLACE = re.compile(
 def _dates(text: str, want: str) -> list[str]:
     if want == "year":
         return _YEAR.findall(text)
+    days = [m.group() for m in _DAY.finditer(text)]
     if want == "month":
-        return _MONTH.findall(text) + _DAY.findall(text)
-    return [m.group() for m in _DAY.finditer(text)]
+        return _MONTH.findall(text) + days
+    if want == "period":
+        return [m.group() for m in _PERIOD.finditer(text)] + _MONTH.findall(text) + days
+    return days
 
 
 def _numbers(text: str) -> list[str]:
@@ -57,8 +86,10 @@ def entities(qtype: str, text: str, want: str = "day") -> list[str]:
         return _dates(text, want)
     if qtype == "number":
         return _numbers(text)
+    if qtype == "time":
+        return [m.group() for m in _TIME.finditer(text)]
     if qtype == "person":
-        return _PERSON.findall(text)
+        return _PERSON.findall(text) + _PEOPLE.findall(text)
     if qtype == "place":
         return [m.group() for m in _PLACE.finditer(text)]
     return []
@@ -70,14 +101,46 @@ def date_granularity(question: str) -> str:
         return "year"
     if re.search(r"\b(thang nao|what month|which month)\b", folded):
         return "month"
+    if re.search(r"\b(thoi gian nao|giai doan nao|thoi ky nao|what period|which period)\b", folded):
+        return "period"
     return "day"
 
 
 def answers_type(qtype: str, text: str, question: str) -> bool:
     """True when ``text`` holds an entity of the asked type that the question does not
     already contain (always true for open "other" questions)."""
-    if qtype not in ("date", "number", "person", "place"):
+    if qtype not in ("date", "time", "number", "person", "place"):
         return True
     asked = fold(question)
     want = date_granularity(question) if qtype == "date" else "day"
     return any(fold(e) not in asked for e in entities(qtype, text, want))
+
+
+def counts(counted: tuple[str, ...], text: str) -> bool:
+    """True when ``text`` gives a number of one of ``counted`` ("hơn 80 điều ước" for
+    "bao nhiêu điều ước"): a number at most three syllables before the counted noun."""
+    words = [strip_diacritics(w) for w in syllables(text)]
+    for noun in counted:
+        head = noun.split()
+        for i in range(len(words) - len(head) + 1):
+            if words[i : i + len(head)] != head:
+                continue
+            if any(_FOLDED_NUMBER.match(w) for w in words[max(0, i - 3) : i]):
+                return True
+    return False
+
+
+def deputy_mismatch(question: str, text: str) -> bool:
+    """True when a title the question names ("Chủ tịch UBND") appears in ``text`` only as its
+    deputy ("Phó Chủ tịch UBND"): the sentence is about someone else."""
+    q = fold(question).split()
+    t = f" {fold(text)} "
+    for a, b in zip(q, q[1:], strict=False):
+        phrase = f" {a} {b} "
+        if phrase not in t or a == "pho":
+            continue
+        preceded = [t[: m.start()].split()[-1:] for m in re.finditer(re.escape(phrase), t)]
+        asked_deputy = f" pho {a} {b} " in f" {' '.join(q)} "
+        if not asked_deputy and all(p == ["pho"] for p in preceded):
+            return True
+    return False

@@ -6,22 +6,26 @@ import re
 from dataclasses import dataclass
 
 from rag.language import detect_language
-from rag.lexicon import translate_terms
+from rag.lexicon import lexicon, translate_terms
 from rag.textnorm import fold, strip_diacritics, syllables
 
 # Folded Vietnamese function and question words: they carry no content to match.
 _VI_STOP = frozenset(
     """ai la gi nao the nao sao bao nhieu may khi nao ngay nao o dau tai dau dau co cua va
     cac nhung mot duoc da se dang voi cho trong tren ve tu den nay do thi ma hay hoac
-    nguoi nam thang lan thu bao gio khong chua roi vay a nhi nhe theo nhu""".split()
+    nguoi nam thang lan thu bao gio khong chua roi vay a nhi nhe theo nhu ra vao luc
+    boi bang hon""".split()
 )
-# Patterns over the folded question (lowercase, no diacritics).
+# Patterns over the folded question (lowercase, no diacritics); the first that matches wins.
 _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("time", re.compile(r"\b(may gio|luc may gio|gio nao|what time|at what time)\b")),
     ("date", re.compile(r"\b(khi nao|ngay nao|ngay may|bao gio|thoi gian nao|luc nao|thu may|"
                         r"nam nao|thang nao|when|what date|which date|what day|which day|"
-                        r"what year|which year)\b")),
+                        r"what year|which year|which dates|what dates)\b")),
     ("number", re.compile(r"\b(bao nhieu|may|so luong|how many|how much|what number|"
                           r"what percentage)\b")),
+    ("place", re.compile(r"\b(thanh pho nao|tinh nao|dia phuong nao|quoc gia nao|nuoc nao|"
+                         r"which cities|which provinces|which countries)\b")),
     ("person", re.compile(r"\b(ai|nguoi nao|dong chi nao|vi nao|who|whom|whose|"
                           r"(bi thu|chu tich|pho chu tich|bo truong|thu truong|thu tuong|"
                           r"lanh dao|truong ban|chu nhiem|dai su|tac gia)( [a-z]+){0,3} nao|"
@@ -31,19 +35,35 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"thanh pho nao|where|which city|which province|what venue|"
                          r"which venue|venue)\b")),
 )  # fmt: skip
+# "bao nhiêu điều ước", "mấy nhiệm vụ", "how many countries": the thing being counted.
+_VI_COUNTED = re.compile(r"\b(?:bao nhieu|may)\s+((?:[a-z0-9]+\s*){1,2})")
+_EN_COUNTED = re.compile(r"\bhow (?:many|much)\s+((?:[\w'-]+\s*){1,4})", re.IGNORECASE)
+# Question words; two of them joined by "và"/"and" ask two things at once.
+_VI_WH = re.compile(r"\b(ai|gi|nao|bao nhieu|may|o dau|khi nao)\b")
+_EN_WH = re.compile(r"\b(who|what|which|when|where|how many|how much)\b")
+_PLURAL = re.compile(
+    r"\b(nhung ai|nhung (?:\w+ ){0,3}nao|cac (?:\w+ ){0,3}nao|hai (?:\w+ ){0,3}nao|"
+    r"which two|what two|which (?:\w+ )?(?:dates|provinces|leaders|officials|people)|who were)\b"
+)
 
 
 @dataclass(frozen=True)
 class QuestionInfo:
     text: str
     lang: str  # "vi", "vi-noaccent" or "en"
-    qtype: str  # "date", "number", "person", "place" or "other"
+    qtype: str  # "date", "time", "number", "person", "place" or "other"
     terms: tuple[tuple[str, ...], ...]
     """Content terms, accent-folded; each term lists its alternative renderings (English
-    questions are rendered in Vietnamese through the domain lexicon)."""
+    questions are rendered in Vietnamese through the domain lexicon). Vietnamese questions
+    give their content syllables and each pair of adjacent ones ("chu tri" as well as "chu"
+    and "tri"), so a sentence with "chính trị" does not pass for one with "chủ trì"."""
     numbers: tuple[str, ...] = ()
     """Numbers the question names ("lần thứ 32", "32nd", "2021"): a passage that lacks one of
     them is about something else."""
+    counted: tuple[str, ...] = ()
+    """For "bao nhiêu X"/"how many X": renderings of X (the answer is a number of X)."""
+    multipart: bool = False
+    """The question asks for two or more things ("ai chủ trì và ai báo cáo", "which two…")."""
 
 
 def analyse(question: str) -> QuestionInfo:
@@ -57,10 +77,46 @@ def analyse(question: str) -> QuestionInfo:
     if lang == "en":
         terms = tuple(translate_terms(question))
     else:
-        plain = (strip_diacritics(s) for s in syllables(question))
-        terms = tuple((t,) for t in plain if t not in _VI_STOP)
+        terms = _vi_terms(question)
     numbers = tuple(dict.fromkeys(_NUMBER.findall(question)))
-    return QuestionInfo(question, lang, qtype, terms, numbers)
+    counted = _counted(question, folded, lang) if qtype == "number" else ()
+    return QuestionInfo(
+        question, lang, qtype, terms, numbers, counted, _is_multipart(folded, lang)
+    )
+
+
+def _vi_terms(question: str) -> tuple[tuple[str, ...], ...]:
+    plain = [strip_diacritics(s) for s in syllables(question)]
+    content = [(i, s) for i, s in enumerate(plain) if s not in _VI_STOP]
+    terms: list[tuple[str, ...]] = [(s,) for _, s in content]
+    for (i, a), (j, b) in zip(content, content[1:], strict=False):
+        if j == i + 1 and not (a.isdigit() or b.isdigit()):
+            terms.append((f"{a} {b}",))
+    return tuple(dict.fromkeys(terms))
+
+
+def _counted(question: str, folded: str, lang: str) -> tuple[str, ...]:
+    if lang == "en":
+        match = _EN_COUNTED.search(question)
+        if not match:
+            return ()
+        known = {alt for alts in lexicon().values() for alt in alts}
+        return tuple(
+            alt for group in translate_terms(match.group(1)) for alt in group if alt in known
+        )
+    match = _VI_COUNTED.search(folded)
+    if not match:
+        return ()
+    words = [w for w in match.group(1).split() if w not in _VI_STOP]
+    return (" ".join(words),) if words else ()
+
+
+def _is_multipart(folded: str, lang: str) -> bool:
+    if _PLURAL.search(folded):
+        return True
+    wh = _EN_WH if lang == "en" else _VI_WH
+    parts = re.split(r"\b(?:va|and)\b|[;,]", folded)
+    return sum(1 for part in parts if wh.search(part)) >= 2
 
 
 _NUMBER = re.compile(r"(?<![\w/.-])(\d+)(?:st|nd|rd|th)?(?![\w/])")
