@@ -29,11 +29,17 @@ import numpy as np
 
 from embeddings import Embedder
 from rag.answering.base import Draft, Passage, citation
-from rag.answering.evidence import answers_type, counts, deputy_mismatch
+from rag.answering.evidence import (
+    answers_type,
+    counts,
+    date_granularity,
+    deputy_mismatch,
+    entities,
+)
 from rag.answering.question import QuestionInfo, analyse
 from rag.answering.sentences import Sentence, split_sentences
 from rag.retrieval.base import Query
-from rag.textnorm import strip_diacritics, syllables
+from rag.textnorm import fold, strip_diacritics, syllables
 
 ABSTAIN_MESSAGES = {
     "vi": "Không tìm thấy thông tin này trong các tài liệu.",
@@ -43,6 +49,8 @@ ABSTAIN_MESSAGES = {
 CALIBRATION_FILE = "calibration.json"
 COMPLEMENT_MARGIN = 0.2
 COMPLEMENT_GAIN = 0.15
+MULTIPART_MARGIN = 0.6
+MULTIPART_GAIN = 0.15
 DEFAULT_CALIBRATION: dict[str, Any] = {
     # tuned on the gold dev split (best sentence contains the answer: 36 of 39 questions)
     "weights": {"dense": 1.0, "lexical": 0.5, "passage": 1.0, "typed": 1.0, "rank": 0.0},
@@ -93,6 +101,18 @@ def _typed(info: QuestionInfo, text: str) -> bool:
     if info.counted:
         return counts(info.counted, text)
     return answers_type(info.qtype, text, info.text)
+
+
+def _without_numbers(terms: Terms) -> Terms:
+    return tuple(t for t in terms if not t[0].isdigit()) or terms
+
+
+def _new_entity(info: QuestionInfo, text: str, chosen: str) -> bool:
+    """``text`` names an answer-type entity (a date, a person…) that ``chosen`` does not."""
+    if info.qtype == "other":
+        return True
+    found = entities(info.qtype, text, date_granularity(info.text))
+    return any(fold(e) not in fold(chosen) and fold(e) not in fold(info.text) for e in found)
 
 
 class ExtractiveAnswerer:
@@ -215,7 +235,7 @@ class ExtractiveAnswerer:
         conf = self.confidence(info, best)
         if conf < self.calibration["thresholds"].get(info.lang, 0.0):
             return self._abstain(info, passages, conf)
-        chosen = [best, *self._complements(info, best, ranked[1:8])]
+        chosen = [best, *self._complements(info, best, ranked[1:12])]
         numbering: dict[str, int] = {}
         citations = []
         parts = []
@@ -231,18 +251,31 @@ class ExtractiveAnswerer:
     def _complements(
         self, info: QuestionInfo, best: Candidate, others: list[Candidate]
     ) -> list[Candidate]:
-        """A second sentence when it covers question terms the best one leaves out (questions
-        that need two passages: "ai chủ trì và ai báo cáo…")."""
-        base = self._coverage(info.terms, best.sentence.text)
+        """Sentences that cover question terms the chosen ones leave out: one for a question
+        whose terms span two sentences; for a question that asks several things ("ai chủ
+        trì và ai báo cáo…", "which two provinces…"), up to two that each answer a clause
+        the chosen sentences cover poorly. Numbers the question names do not count: they
+        place the question, they are not what it asks."""
+        if info.multipart:
+            limit, margin, gain = 2, MULTIPART_MARGIN, MULTIPART_GAIN
+            groups = [_without_numbers(p) for p in info.parts] or [_without_numbers(info.terms)]
+        else:
+            limit, margin, gain = 1, COMPLEMENT_MARGIN, COMPLEMENT_GAIN
+            groups = [_without_numbers(info.terms)]
+        chosen: list[Candidate] = []
+        text = best.sentence.text
         for other in others:
-            if other.sentence.text == best.sentence.text or not other.typed:
-                continue
-            if other.score < best.score - COMPLEMENT_MARGIN:
+            if len(chosen) == limit or other.score < best.score - margin:
                 break
-            joint = self._coverage(info.terms, best.sentence.text + " " + other.sentence.text)
-            if joint - base >= COMPLEMENT_GAIN:
-                return [other]
-        return []
+            if other.sentence.text in text or not other.typed or other.mismatch:
+                continue
+            if info.multipart and not _new_entity(info, other.sentence.text, text):
+                continue
+            joint = text + " " + other.sentence.text
+            if max(self._coverage(g, joint) - self._coverage(g, text) for g in groups) >= gain:
+                chosen.append(other)
+                text = joint
+        return chosen
 
     def _abstain(self, info: QuestionInfo, passages: list[Passage], conf: float) -> Draft:
         citations = [

@@ -64,6 +64,8 @@ class QuestionInfo:
     """For "bao nhiêu X"/"how many X": renderings of X (the answer is a number of X)."""
     multipart: bool = False
     """The question asks for two or more things ("ai chủ trì và ai báo cáo", "which two…")."""
+    parts: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    """The terms of each clause of a multi-part question (split at "và"/"and"/commas)."""
 
 
 def analyse(question: str) -> QuestionInfo:
@@ -74,15 +76,22 @@ def analyse(question: str) -> QuestionInfo:
         if pattern.search(folded):
             qtype = name
             break
-    if lang == "en":
-        terms = tuple(translate_terms(question))
-    else:
-        terms = _vi_terms(question)
+    terms = _terms(question, lang)
     numbers = tuple(dict.fromkeys(_NUMBER.findall(question)))
     counted = _counted(question, folded, lang) if qtype == "number" else ()
-    return QuestionInfo(
-        question, lang, qtype, terms, numbers, counted, _is_multipart(folded, lang)
-    )
+    multipart = _is_multipart(folded, lang)
+    parts: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    if multipart:
+        clauses = (_terms(c, lang) for c in _CLAUSE.split(question))
+        parts = tuple(c for c in clauses if c)
+    return QuestionInfo(question, lang, qtype, terms, numbers, counted, multipart, parts)
+
+
+_CLAUSE = re.compile(r"\s(?:và|va|and|hoặc|hoac|or)\s|[;,]", re.IGNORECASE)
+
+
+def _terms(text: str, lang: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(translate_terms(text)) if lang == "en" else _vi_terms(text)
 
 
 def _vi_terms(question: str) -> tuple[tuple[str, ...], ...]:
@@ -97,18 +106,19 @@ def _vi_terms(question: str) -> tuple[tuple[str, ...], ...]:
 
 def _counted(question: str, folded: str, lang: str) -> tuple[str, ...]:
     if lang == "en":
-        match = _EN_COUNTED.search(question)
-        if not match:
-            return ()
         known = {alt for alts in lexicon().values() for alt in alts}
         return tuple(
-            alt for group in translate_terms(match.group(1)) for alt in group if alt in known
+            alt
+            for match in _EN_COUNTED.finditer(question)
+            for group in translate_terms(match.group(1))
+            for alt in group
+            if alt in known
         )
-    match = _VI_COUNTED.search(folded)
-    if not match:
-        return ()
-    words = [w for w in match.group(1).split() if w not in _VI_STOP]
-    return (" ".join(words),) if words else ()
+    nouns = (
+        " ".join(w for w in m.group(1).split() if w not in _VI_STOP)
+        for m in _VI_COUNTED.finditer(folded)
+    )
+    return tuple(dict.fromkeys(n for n in nouns if n))
 
 
 def _is_multipart(folded: str, lang: str) -> bool:
