@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 
 from rag.language import ENGLISH_WORDS
-from rag.textnorm import fold
+from rag.textnorm import fold, strip_diacritics, syllables
 
 LEXICON_FILE = "en_vi_lexicon.tsv"
 
@@ -38,7 +38,7 @@ def translate_terms(question: str) -> list[tuple[str, ...]]:
             found.append(entries[phrase])
             rest = pattern.sub(" ", rest)
     for token in re.findall(r"\b\d+(?=st|nd|rd|th|\b)|\b[A-ZÀ-ỸĐ][\wÀ-ỹđ.]*\b", rest):
-        folded = fold(token).strip(".")
+        folded = " ".join(strip_diacritics(s) for s in syllables(token))
         if folded and folded not in ENGLISH_WORDS:
             found.append((folded,))
     return found

@@ -6,13 +6,13 @@ sentence that repeats the question's "năm 2023" does not answer "ngày nào?".
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from rag.textnorm import fold, strip_diacritics, syllables
 
 _DAY = re.compile(
     r"(?:\bngày\s+)?\b\d{1,2}\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?\b|\bngày\s+\d{1,2}\b"
-
     r"|\bThứ\s+(?:[2-7]|hai|ba|tư|năm|sáu|bảy)\b|\bChủ nhật\b|\bhôm nay\b",
     re.IGNORECASE,
 )
@@ -30,7 +30,11 @@ _NUMBER = re.compile(
     r"tỷ|tỉ|hàng chục|hàng trăm|hàng nghìn)\b",
     re.IGNORECASE,
 )
-_TIME = re.compile(r"\b\d{1,2}\s*(?:giờ|h|:)\s*\d{0,2}\b", re.IGNORECASE)
+# A time of day in prose ("8 giờ 30", "8h30", "lúc 14:00"); not a page's publication stamp
+# ("14/12/2021 01:30", "19/12/2023 | 15:18:15"), which says when the article was posted.
+_TIME = re.compile(
+    r"(?<!/\d{4} )(?<!\| )(?<![:\d])\b\d{1,2}\s*(?:giờ|h|:)\s*\d{0,2}\b(?!:\d)", re.IGNORECASE
+)
 # Folded number words and digits, for "a number of X" checks over folded syllables.
 _FOLDED_NUMBER = re.compile(
     r"^(?:\d+(?:[.,]\d+)*%?|hai|ba|bon|sau|bay|tam|chin|muoi|tram|nghin|ngan|trieu|ty|ti)$"
@@ -56,7 +60,8 @@ _PEOPLE = re.compile(
     re.IGNORECASE,
 )
 _PLACE = re.compile(
-    rf"\b(?:tại|ở)\s+(?:{_CAP}|phòng|nhà|trụ sở|hội trường|điểm cầu|tỉnh|thành phố|thủ đô)"
+    rf"\b(?:tại|ở)\s+(?:(?!Hội nghị|Hội thảo|Đại hội|Kỳ họp|Phiên){_CAP}"
+    rf"|phòng|nhà|trụ sở|hội trường|điểm cầu|tỉnh|thành phố|thủ đô)"
     rf"|\bphòng họp\b|\bđiểm cầu\b|\bHà Nội\b|\bNhà Quốc hội\b|\btrụ sở\b"
     rf"|\b(?:tỉnh|thành phố|TP\.)\s+{_CAP}",
 )
@@ -135,7 +140,7 @@ def deputy_mismatch(question: str, text: str) -> bool:
     deputy ("Phó Chủ tịch UBND"): the sentence is about someone else."""
     q = fold(question).split()
     t = f" {fold(text)} "
-    for a, b in zip(q, q[1:], strict=False):
+    for a, b in itertools.pairwise(q):
         phrase = f" {a} {b} "
         if phrase not in t or a == "pho":
             continue

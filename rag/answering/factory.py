@@ -17,7 +17,8 @@ def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
     if name == "extractive":
         from rag.answering.extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(pipeline.embedder, pipeline.index().idf())
+        index = pipeline.index()
+        return ExtractiveAnswerer(pipeline.embedder, index.idf(), index.syllable_pairs())
     if name in ("local", "openai"):  # an LLM, checked against the extractive answerer
         from rag.answering.grounded import GroundedAnswerer
         from rag.llm.factory import build_llm

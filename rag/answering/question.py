@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -94,11 +95,16 @@ def _terms(text: str, lang: str) -> tuple[tuple[str, ...], ...]:
     return tuple(translate_terms(text)) if lang == "en" else _vi_terms(text)
 
 
+# Question phrases whose syllables are not content: "thứ mấy trong tuần", "buổi nào".
+_VI_WH_PHRASES = re.compile(r"\b(?:trong tuan|buoi nao|khoang thoi gian nao|thoi gian nao)\b")
+
+
 def _vi_terms(question: str) -> tuple[tuple[str, ...], ...]:
-    plain = [strip_diacritics(s) for s in syllables(question)]
+    folded = " ".join(strip_diacritics(s) for s in syllables(question))
+    plain = _VI_WH_PHRASES.sub(" ", folded).split()
     content = [(i, s) for i, s in enumerate(plain) if s not in _VI_STOP]
     terms: list[tuple[str, ...]] = [(s,) for _, s in content]
-    for (i, a), (j, b) in zip(content, content[1:], strict=False):
+    for (i, a), (j, b) in itertools.pairwise(content):
         if j == i + 1 and not (a.isdigit() or b.isdigit()):
             terms.append((f"{a} {b}",))
     return tuple(dict.fromkeys(terms))

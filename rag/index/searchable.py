@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class SearchableIndex:
     bm25: Bm25Index
     _idf: dict[str, float] | None = field(default=None, repr=False)
     _restorer: DiacriticRestorer | None = field(default=None, repr=False)
+    _pairs: frozenset[str] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
@@ -65,6 +67,17 @@ class SearchableIndex:
             n = max(1, len(self.snapshot.chunks))
             self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         return self._idf
+
+    def syllable_pairs(self) -> frozenset[str]:
+        """Every pair of adjacent accent-folded syllables in the documents ("kinh phi"):
+        whether the corpus ever says a two-syllable word at all."""
+        if self._pairs is None:
+            pairs: set[str] = set()
+            for doc in self.snapshot.documents.values():
+                words = [strip_diacritics(s) for s in syllables(f"{doc.title}\n{doc.text}")]
+                pairs.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+            self._pairs = frozenset(pairs)
+        return self._pairs
 
     def restorer(self) -> DiacriticRestorer:
         """Diacritic restoration learnt from the indexed documents."""
