@@ -18,7 +18,7 @@ from eval.gold import DEFAULT_GOLD, load_gold
 from rag.cli.common import console, fail, friendly_errors, is_interactive
 from rag.errors import InputError
 
-SPLIT_CHOICES = ("dev", "test", "all")
+SPLIT_CHOICES = ("dev", "test", "holdout", "all")
 MODE_CHOICES = ("hybrid", "dense", "bm25", "all")
 # option name → (metric key, True if the value must be at least the floor)
 FLOORS = {
@@ -103,7 +103,7 @@ def _summary(run: Any) -> None:
 @friendly_errors
 def eval_command(
     gold: Annotated[Path, typer.Option(help="Gold Q&A file (JSONL).")] = DEFAULT_GOLD,
-    split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
+    split: Annotated[str, typer.Option(help="dev | test | holdout | all")] = "dev",
     mode: Annotated[
         str | None, typer.Option(help="hybrid | dense | bm25 | all (default: RAG_RETRIEVAL_MODE)")
     ] = None,

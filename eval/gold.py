@@ -12,7 +12,7 @@ from rag.errors import RagError
 
 DEFAULT_GOLD = Path(__file__).with_name("gold.jsonl")
 LANGS = ("vi", "vi-noaccent", "en")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "holdout")
 TYPES = ("date", "number", "person", "place", "list", "other")
 
 _STR_FIELDS = ("id", "question", "answer", "lang", "type", "split")
@@ -136,9 +136,9 @@ def load_gold(path: str | Path = DEFAULT_GOLD) -> list[GoldItem]:
 
 
 def select_split(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
-    """The items of ``split`` ("dev", "test" or "all")."""
+    """The items of ``split`` ("dev", "test", "holdout" or "all")."""
     if split == "all":
         return list(items)
     if split not in SPLITS:
-        raise GoldError(f"unknown split {split!r} (use dev, test or all)")
+        raise GoldError(f"unknown split {split!r} (use dev, test, holdout or all)")
     return [item for item in items if item.split == split]

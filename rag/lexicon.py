@@ -25,6 +25,12 @@ def lexicon() -> dict[str, tuple[str, ...]]:
     return entries
 
 
+@lru_cache(maxsize=1)
+def lexicon_renderings() -> frozenset[str]:
+    """Every (accent-folded) Vietnamese rendering the lexicon knows."""
+    return frozenset(alt for alts in lexicon().values() for alt in alts)
+
+
 def translate_terms(question: str) -> list[tuple[str, ...]]:
     """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
     phrase first; each item lists the alternatives for one phrase. Numbers and capitalised

@@ -35,6 +35,8 @@ _NUMBER = re.compile(
 _TIME = re.compile(
     r"(?<!/\d{4} )(?<!\| )(?<![:\d])\b\d{1,2}\s*(?:giờ|h|:)\s*\d{0,2}\b(?!:\d)", re.IGNORECASE
 )
+# A page's publication stamp: the answer when the question asks when the article was posted.
+_STAMP = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\s*\|?\s*\d{1,2}:\d{2}(?::\d{2})?")
 # Folded number words and digits, for "a number of X" checks over folded syllables.
 _FOLDED_NUMBER = re.compile(
     r"^(?:\d+(?:[.,]\d+)*%?|hai|ba|bon|sau|bay|tam|chin|muoi|tram|nghin|ngan|trieu|ty|ti)$"
@@ -63,6 +65,7 @@ _PLACE = re.compile(
     rf"\b(?:tại|ở)\s+(?:(?!Hội nghị|Hội thảo|Đại hội|Kỳ họp|Phiên){_CAP}"
     rf"|phòng|nhà|trụ sở|hội trường|điểm cầu|tỉnh|thành phố|thủ đô)"
     rf"|\bphòng họp\b|\bđiểm cầu\b|\bHà Nội\b|\bNhà Quốc hội\b|\btrụ sở\b"
+    rf"|\btrong nước\b|\bnước ngoài\b|\btrên thế giới\b|\btrong khu vực\b"
     rf"|\b(?:tỉnh|thành phố|TP\.)\s+{_CAP}",
 )
 
@@ -93,6 +96,8 @@ def entities(qtype: str, text: str, want: str = "day") -> list[str]:
         return _numbers(text)
     if qtype == "time":
         return [m.group() for m in _TIME.finditer(text)]
+    if qtype == "posted":
+        return [m.group() for m in _STAMP.finditer(text)]
     if qtype == "person":
         return _PERSON.findall(text) + _PEOPLE.findall(text)
     if qtype == "place":
@@ -114,7 +119,7 @@ def date_granularity(question: str) -> str:
 def answers_type(qtype: str, text: str, question: str) -> bool:
     """True when ``text`` holds an entity of the asked type that the question does not
     already contain (always true for open "other" questions)."""
-    if qtype not in ("date", "time", "number", "person", "place"):
+    if qtype not in ("date", "time", "posted", "number", "person", "place"):
         return True
     asked = fold(question)
     want = date_granularity(question) if qtype == "date" else "day"

@@ -39,6 +39,7 @@ from rag.answering.evidence import (
 )
 from rag.answering.question import QuestionInfo, analyse
 from rag.answering.sentences import Sentence, split_sentences
+from rag.lexicon import lexicon_renderings
 from rag.retrieval.base import Query
 from rag.textnorm import fold, strip_diacritics, syllables
 
@@ -214,12 +215,15 @@ class ExtractiveAnswerer:
         """The question's content terms that no document ever contains ("Úc", "weather" →
         "thời tiết"): a concept the documents never mention. Vietnamese questions are judged
         syllable by syllable (two seen syllables side by side may just straddle two words);
-        English ones by their lexicon renderings, and English words the lexicon cannot render
-        are not judged. Numbers are left to the numbers check."""
+        English ones by their lexicon renderings only: names and words the lexicon cannot
+        render are not judged. Numbers are left to the numbers check."""
+        known = lexicon_renderings() if info.lang == "en" else None
         out = []
         for alternatives in info.terms:
-            if alternatives[0].isdigit() or (info.lang != "en" and " " in alternatives[0]):
+            if alternatives[0].isdigit() or (known is None and " " in alternatives[0]):
                 continue
+            if known is not None and alternatives[0] not in known:
+                continue  # a name or acronym kept as written ("UN", "Labour"): not judged
             if not any(self._in_corpus(alt) for alt in alternatives):
                 out.append(alternatives[0])
         return out

@@ -36,6 +36,13 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"thanh pho nao|where|which city|which province|what venue|"
                          r"which venue|venue)\b")),
 )  # fmt: skip
+# "Bài viết đăng lúc mấy giờ?": asks when the article was posted (its page stamp). Matched
+# with diacritics ("dang" alone is also "đang", "Đảng"), or by unambiguous unaccented phrases.
+_POSTED = re.compile(
+    r"\b(?:đăng|đăng tải|xuất bản|posted|published|xuat ban|dang tai|duoc dang|dang luc|"
+    r"dang ngay|dang vao)\b"
+)
+_WHEN = re.compile(r"\b(?:may gio|luc nao|khi nao|ngay nao|what time|when)\b")
 # "bao nhiêu điều ước", "mấy nhiệm vụ", "how many countries": the thing being counted.
 _VI_COUNTED = re.compile(r"\b(?:bao nhieu|may)\s+((?:[a-z0-9]+\s*){1,2})")
 _EN_COUNTED = re.compile(r"\bhow (?:many|much)\s+((?:[\w'-]+\s*){1,4})", re.IGNORECASE)
@@ -52,7 +59,7 @@ _PLURAL = re.compile(
 class QuestionInfo:
     text: str
     lang: str  # "vi", "vi-noaccent" or "en"
-    qtype: str  # "date", "time", "number", "person", "place" or "other"
+    qtype: str  # "date", "time", "posted", "number", "person", "place" or "other"
     terms: tuple[tuple[str, ...], ...]
     """Content terms, accent-folded; each term lists its alternative renderings (English
     questions are rendered in Vietnamese through the domain lexicon). Vietnamese questions
@@ -73,7 +80,9 @@ def analyse(question: str) -> QuestionInfo:
     lang = detect_language(question)
     folded = fold(question)
     qtype = "other"
-    for name, pattern in _TYPES:
+    if _POSTED.search(question.lower()) and _WHEN.search(folded):
+        qtype = "posted"
+    for name, pattern in () if qtype == "posted" else _TYPES:
         if pattern.search(folded):
             qtype = name
             break
@@ -111,15 +120,23 @@ def _vi_terms(question: str) -> tuple[tuple[str, ...], ...]:
 
 
 def _counted(question: str, folded: str, lang: str) -> tuple[str, ...]:
-    if lang == "en":
-        known = {alt for alts in lexicon().values() for alt in alts}
-        return tuple(
-            alt
-            for match in _EN_COUNTED.finditer(question)
-            for group in translate_terms(match.group(1))
-            for alt in group
-            if alt in known
-        )
+    if lang == "en":  # the first phrase after "how many" that the lexicon knows
+        entries = lexicon()
+        found: list[str] = []
+        for match in _EN_COUNTED.finditer(question):
+            words = match.group(1).lower().split()
+            phrase = next(
+                (
+                    " ".join(words[i : i + n])
+                    for i in range(len(words))
+                    for n in (3, 2, 1)
+                    if " ".join(words[i : i + n]) in entries
+                ),
+                None,
+            )
+            if phrase:
+                found.extend(entries[phrase])
+        return tuple(dict.fromkeys(found))
     nouns = (
         " ".join(w for w in m.group(1).split() if w not in _VI_STOP)
         for m in _VI_COUNTED.finditer(folded)

@@ -46,7 +46,7 @@ def test_gold_loads_and_meets_the_minimum_counts():
     assert langs["en"] >= 15
     assert langs["vi-noaccent"] >= 15
     assert sum(not i.answerable for i in items) >= 15
-    assert {i.split for i in items} == {"dev", "test"}
+    assert {i.split for i in items} == {"dev", "test", "holdout"}
 
 
 def test_ids_are_unique():
