@@ -20,4 +20,4 @@ trap 'rm -rf "$eval_index"' EXIT
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag ingest seeds
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag eval --split test --mode hybrid \
   --out "$eval_index/report" \
-  --min-hit5 0.95 --min-accuracy 0.65 --min-abstain 0.5 --max-false-abstain 0.12
+  --min-hit5 0.95 --min-accuracy 0.85 --min-abstain 0.9 --max-false-abstain 0.05
