@@ -297,6 +297,7 @@ class ExtractiveAnswerer:
             groups = [_without_numbers(info.terms)]
         chosen: list[Candidate] = []
         text = best.sentence.text
+        base = [self._coverage(g, text) for g in groups]
         for other in others:
             if len(chosen) == limit or other.score < best.score - margin:
                 break
@@ -305,9 +306,10 @@ class ExtractiveAnswerer:
             if info.multipart and not _new_entity(info, other.sentence.text, text):
                 continue
             joint = text + " " + other.sentence.text
-            if max(self._coverage(g, joint) - self._coverage(g, text) for g in groups) >= gain:
+            covered = [self._coverage(g, joint) for g in groups]
+            if max(c - b for c, b in zip(covered, base, strict=True)) >= gain:
                 chosen.append(other)
-                text = joint
+                text, base = joint, covered
         return chosen
 
     def _abstain(self, info: QuestionInfo, passages: list[Passage], conf: float) -> Draft:

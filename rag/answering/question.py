@@ -79,13 +79,7 @@ class QuestionInfo:
 def analyse(question: str) -> QuestionInfo:
     lang = detect_language(question)
     folded = fold(question)
-    qtype = "other"
-    if _POSTED.search(question.lower()) and _WHEN.search(folded):
-        qtype = "posted"
-    for name, pattern in () if qtype == "posted" else _TYPES:
-        if pattern.search(folded):
-            qtype = name
-            break
+    qtype = _question_type(question, folded)
     terms = _terms(question, lang)
     numbers = tuple(dict.fromkeys(_NUMBER.findall(question)))
     counted = _counted(question, folded, lang) if qtype == "number" else ()
@@ -95,6 +89,12 @@ def analyse(question: str) -> QuestionInfo:
         clauses = (_terms(c, lang) for c in _CLAUSE.split(question))
         parts = tuple(c for c in clauses if c)
     return QuestionInfo(question, lang, qtype, terms, numbers, counted, multipart, parts)
+
+
+def _question_type(question: str, folded: str) -> str:
+    if _POSTED.search(question.lower()) and _WHEN.search(folded):
+        return "posted"
+    return next((name for name, pattern in _TYPES if pattern.search(folded)), "other")
 
 
 _CLAUSE = re.compile(r"\s(?:và|va|and|hoặc|hoac|or)\s|[;,]", re.IGNORECASE)
@@ -124,16 +124,7 @@ def _counted(question: str, folded: str, lang: str) -> tuple[str, ...]:
         entries = lexicon()
         found: list[str] = []
         for match in _EN_COUNTED.finditer(question):
-            words = match.group(1).lower().split()
-            phrase = next(
-                (
-                    " ".join(words[i : i + n])
-                    for i in range(len(words))
-                    for n in (3, 2, 1)
-                    if " ".join(words[i : i + n]) in entries
-                ),
-                None,
-            )
+            phrase = _first_known_phrase(match.group(1).lower().split(), entries)
             if phrase:
                 found.extend(entries[phrase])
         return tuple(dict.fromkeys(found))
@@ -142,6 +133,16 @@ def _counted(question: str, folded: str, lang: str) -> tuple[str, ...]:
         for m in _VI_COUNTED.finditer(folded)
     )
     return tuple(dict.fromkeys(n for n in nouns if n))
+
+
+def _first_known_phrase(words: list[str], entries: dict[str, tuple[str, ...]]) -> str | None:
+    """The earliest run of one to three ``words`` that is a lexicon entry (longest first)."""
+    for i in range(len(words)):
+        for n in (3, 2, 1):
+            phrase = " ".join(words[i : i + n])
+            if phrase in entries:
+                return phrase
+    return None
 
 
 def _is_multipart(folded: str, lang: str) -> bool:
