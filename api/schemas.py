@@ -1,8 +1,13 @@
 """Request and response bodies of the HTTP API.
 
-``Answer``, ``Citation`` and ``SearchResponse`` come from :mod:`rag.answering.models`, so
-``POST /ask`` returns exactly what ``rag ask --json`` prints. Request fields are strict: a
-number is not a string and a string is not a number (``"top_k": "5"`` is a 422).
+``Answer``, ``Citation``, ``ShortAnswer`` and ``SearchResponse`` come from
+:mod:`rag.answering.models`, so ``POST /ask`` (and the ``done`` event of ``/ask/stream``)
+returns exactly what ``rag ask --json`` prints, including ``short_answer``: the span that
+answers the question, ``{text, n, doc_id, start, end}`` with
+``document.text[start:end] == text`` inside citation ``n``'s passage, or null.
+
+Request fields are strict: a number is not a string and a string is not a number
+(``"top_k": "5"`` is a 422).
 """
 
 from __future__ import annotations

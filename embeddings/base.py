@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -34,6 +35,23 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for ``text`` as a passage (prefix and specials included)."""
         ...
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """Contextual vectors of a text's tokens: ``offsets[i]`` is the (start, end) of token
+    ``i`` in the text (prefixes excluded), ``vectors[i]`` its L2-normalised vector."""
+
+    offsets: np.ndarray
+    vectors: np.ndarray
+
+
+@runtime_checkable
+class TokenEncoder(Protocol):
+    """An encoder that can also give per-token vectors from a middle layer, where tokens of
+    different languages that mean the same thing lie close (word alignment)."""
+
+    def token_vectors(self, texts: Sequence[str], *, query: bool) -> list[TokenVectors]: ...
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:

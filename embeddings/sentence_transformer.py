@@ -6,11 +6,18 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from embeddings.base import ProgressFn, batched, l2_normalise
+from embeddings.base import ProgressFn, TokenVectors, batched, l2_normalise
 from embeddings.provision import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX, ensure_e5_model
+
+ALIGN_LAYER = 8
+"""Hidden layer whose token vectors align words across languages best (e5-small has 12;
+the last layers are tuned for whole-text similarity and align words poorly; measured on
+English questions against Vietnamese sentences: layers 6-8 match "sang"/"hát",
+"discover"/"phát hiện", "career"/"sự nghiệp", layer 12 matches everything about equally)."""
 
 
 class SentenceTransformerEmbedder:
@@ -74,3 +81,31 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         ids = self._model.tokenizer(self._passage_prefix + text.strip(), verbose=False)["input_ids"]
         return len(ids)
+
+    def token_vectors(self, texts: Sequence[str], *, query: bool) -> list[TokenVectors]:
+        """Per-token vectors of ``texts`` from the ``ALIGN_LAYER``-th hidden layer."""
+        import torch
+
+        prefix = self._query_prefix if query else self._passage_prefix
+        tokenizer = self._model.tokenizer
+        encoded = tokenizer(
+            [prefix + t for t in texts],
+            padding=True,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+        offsets = encoded.pop("offset_mapping").numpy() - len(prefix)
+        model: Any = self._model[0].auto_model
+        layer = min(ALIGN_LAYER, int(model.config.num_hidden_layers))
+        with torch.inference_mode():
+            hidden = model(**encoded, output_hidden_states=True).hidden_states[layer]
+        out = []
+        mask = encoded["attention_mask"].numpy().astype(bool)
+        for i in range(len(texts)):
+            spans = offsets[i]
+            keep = mask[i] & (spans[:, 0] >= 0) & (spans[:, 1] > spans[:, 0])
+            vectors = l2_normalise(hidden[i].numpy()[keep])
+            out.append(TokenVectors(spans[keep].astype(np.int32), vectors))
+        return out

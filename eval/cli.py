@@ -1,5 +1,8 @@
 """``rag eval``: run the gold set through the pipeline, write a report, enforce floors.
 
+``rag eval --squad FILE`` instead evaluates short answer spans on a SQuAD v1.1 file
+(``eval/squad.py``), in a temporary index of its paragraphs.
+
 Registered on the ``rag`` CLI through the ``hoinghi_qa.commands`` entry-point group.
 """
 
@@ -26,7 +29,31 @@ FLOORS = {
     "--min-accuracy": ("accuracy", True),
     "--min-abstain": ("abstain_rate", True),
     "--max-false-abstain": ("false_abstention", False),
+    "--min-hit1": ("hit@1", True),
 }
+# the floors of ``rag eval --squad`` (keys of ``eval.squad.aggregate``)
+SQUAD_FLOORS = {
+    "--min-f1": ("f1", True),
+    "--min-em": ("exact_match", True),
+    "--min-contains": ("answer_contains", True),
+    "--min-hit1": ("hit@1", True),
+    "--min-hit5": ("hit@5", True),
+    "--min-abstain": ("abstain_rate", True),
+    "--max-false-abstain": ("false_abstention", False),
+}
+SQUAD_COLUMNS = (
+    ("exact_match", "EM"),
+    ("f1", "F1"),
+    ("exact_match_answered", "EM ans."),
+    ("f1_answered", "F1 ans."),
+    ("answer_contains", "contains"),
+)
+SQUAD_QUALITY_COLUMNS = (
+    ("hit@1", "hit@1"),
+    ("hit@5", "hit@5"),
+    ("false_abstention", "false abst"),
+    ("abstain_rate", "abstain (held-out)"),
+)
 SUMMARY_COLUMNS = (
     ("hit@1", "hit@1"),
     ("hit@5", "hit@5"),
@@ -55,12 +82,17 @@ LANG_COLUMNS = (
 Floor = Annotated[float | None, typer.Option(min=0.0, max=1.0)]
 
 
-def check_floors(metrics: Mapping[str, Any], floors: Mapping[str, float | None]) -> str | None:
-    """The first floor ``metrics`` misses, as a one-line message (None when all are met)."""
+def check_floors(
+    metrics: Mapping[str, Any],
+    floors: Mapping[str, float | None],
+    table: Mapping[str, tuple[str, bool]] = FLOORS,
+) -> str | None:
+    """The first floor ``metrics`` misses, as a one-line message (None when all are met).
+    ``table`` maps each option to its metric key and direction."""
     for option, floor in floors.items():
         if floor is None:
             continue
-        metric, at_least = FLOORS[option]
+        metric, at_least = table[option]
         value = metrics.get(metric)
         if value is None:
             return f"{metric} is undefined for this run, cannot check {option} {floor}"
@@ -113,7 +145,12 @@ def eval_command(
         Path | None, typer.Option(help="Report folder (default: reports/eval-<time>).")
     ] = None,
     calibrate: Annotated[
-        bool, typer.Option(help="Choose per-language abstention thresholds on dev; save them.")
+        bool,
+        typer.Option(
+            help="Fit the span scorer and the abstention model on the gold dev split and a "
+            "SQuAD-format dev set (--squad, default ../shared/data/xquad-vi-dev.json; "
+            "--questions for a second language), save them, then evaluate."
+        ),
     ] = False,
     compare: Annotated[
         tuple[Path, Path] | None,
@@ -123,8 +160,84 @@ def eval_command(
     min_accuracy: Floor = None,
     min_abstain: Floor = None,
     max_false_abstain: Floor = None,
+    min_hit1: Floor = None,
+    squad: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate short answers on a SQuAD v1.1 JSON file instead.",
+            rich_help_panel="SQuAD",
+        ),
+    ] = None,
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON {question id: text} replacing the SQuAD question texts.",
+            rich_help_panel="SQuAD",
+        ),
+    ] = None,
+    holdout_articles: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Leave N articles out of the index (their questions become unanswerable).",
+            rich_help_panel="SQuAD",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of the held-out article choice [default: 0].", rich_help_panel="SQuAD"
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Only the first N questions.", rich_help_panel="SQuAD"),
+    ] = None,
+    min_f1: Annotated[float | None, typer.Option(min=0.0, max=1.0, rich_help_panel="SQuAD")] = None,
+    min_em: Annotated[float | None, typer.Option(min=0.0, max=1.0, rich_help_panel="SQuAD")] = None,
+    min_contains: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, rich_help_panel="SQuAD")
+    ] = None,
 ) -> None:
-    """Measure the pipeline against the gold Q&A set (retrieval, answers, abstention)."""
+    """Measure the pipeline against the gold Q&A set (retrieval, answers, abstention), or the
+    short answers against a SQuAD file (--squad)."""
+    floors = {
+        "--min-hit5": min_hit5,
+        "--min-accuracy": min_accuracy,
+        "--min-abstain": min_abstain,
+        "--max-false-abstain": max_false_abstain,
+        "--min-hit1": min_hit1,
+        "--min-f1": min_f1,
+        "--min-em": min_em,
+        "--min-contains": min_contains,
+    }
+    if calibrate:
+        _calibrate(gold, squad, questions)
+        squad = None
+        questions = None
+    squad_only = {
+        "--questions": questions, "--holdout-articles": holdout_articles, "--seed": seed,
+        "--limit": limit,
+    }  # fmt: skip
+    if squad is not None:
+        gold_only = {
+            "--gold": None if gold == DEFAULT_GOLD else gold,
+            "--split": None if split == "dev" else split,
+            "--calibrate": calibrate or None,
+            "--compare": compare,
+            **{k: v for k, v in floors.items() if k not in SQUAD_FLOORS},
+        }
+        _reject(gold_only, "applies to the gold set, not with --squad")
+        _squad(
+            squad, questions=questions, holdout_articles=holdout_articles or 0, seed=seed or 0,
+            limit=limit, top_k=top_k, mode=mode, llm=llm, out=out,
+            floors={k: v for k, v in floors.items() if k in SQUAD_FLOORS},
+        )  # fmt: skip
+        return
+    _reject(
+        {**squad_only, **{k: v for k, v in floors.items() if k not in FLOORS}},
+        "applies only with --squad FILE",
+    )
     if compare:
         from eval.compare import print_comparison
 
@@ -158,34 +271,145 @@ def eval_command(
 
         run = run_eval(pipeline, items, modes, split, top_k, llm=llm, on_result=advance)
 
-    calibration = None
-    if calibrate:
-        from eval.calibrate import calibrate as choose
-        from eval.calibrate import write_thresholds
-
-        calibration = choose(run.results, run.primary_mode)
-        path = write_thresholds(calibration["thresholds"])
-        calibration["written_to"] = str(path)
     out = out or Path("reports") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    paths = write_report(run, out, calibration)
+    paths = write_report(run, out, None)
     _summary(run)
-    if calibration is not None:
-        console.print(
-            f"calibrated thresholds ({calibration['mode']}, dev): "
-            + ", ".join(f"{k}={v:g}" for k, v in calibration["thresholds"].items())
-            + f" → {calibration['written_to']}",
-            highlight=False,
-        )
     console.print(f"report: {paths['md']} (and {paths['json'].name}, plots)", highlight=False)
-    floors = {
-        "--min-hit5": min_hit5,
-        "--min-accuracy": min_accuracy,
-        "--min-abstain": min_abstain,
-        "--max-false-abstain": max_false_abstain,
-    }
+    floors = {k: v for k, v in floors.items() if k in FLOORS}
     problem = check_floors(run.metrics[run.primary_mode]["overall"]["all"], floors)
     if problem:
         fail(f"{problem}; mode {run.primary_mode}, split {split}", 1)
+
+
+DEFAULT_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared/data/xquad-vi-dev.json"
+DEFAULT_SQUAD_QUESTIONS = DEFAULT_SQUAD.with_name("xquad-en-dev-questions.json")
+
+
+def _calibrate(gold: Path, squad: Path | None, questions: Path | None) -> None:
+    """Fit and save the span scorer and the abstention model (eval/calibration_run.py)."""
+    from eval.calibration_run import run_calibration
+    from eval.gold import select_split
+    from eval.squad import load_squad
+    from rag import Pipeline
+
+    if squad is None:
+        squad = DEFAULT_SQUAD
+        if questions is None and DEFAULT_SQUAD_QUESTIONS.exists():
+            questions = DEFAULT_SQUAD_QUESTIONS
+    if not squad.exists():
+        raise InputError(f"{squad}: no such SQuAD file (give one with --squad FILE)")
+    pipeline = Pipeline.from_settings()
+    dev = select_split(load_gold(gold), "dev")
+    with console.status("calibrating: span scorer and abstention model…"):
+        report = run_calibration(
+            pipeline, dev, pipeline.settings.docs_path, load_squad(squad), questions,
+            step=lambda message: console.log(message),
+        )  # fmt: skip
+    cv = report["span_cv"]
+    console.print(
+        "span scorer, cross-validated by article: "
+        + ", ".join(f"{k} F1 {v['f1']:.3f} EM {v['em']:.3f}" for k, v in cv.items()),
+        highlight=False,
+    )
+    for lang, rates in report["thresholds"].items():
+        console.print(
+            f"abstention {lang}: threshold {rates['threshold']:g}, abstain "
+            f"{rates['abstain_rate']:.3f}, false abstention {rates['false_abstention']:.3f} "
+            f"({rates['n_answerable']} answerable, {rates['n_unanswerable']} unanswerable)",
+            highlight=False,
+        )
+
+
+def _reject(options: Mapping[str, object], why: str) -> None:
+    given = [name for name, value in options.items() if value is not None]
+    if given:
+        raise InputError(f"{', '.join(given)} {why}")
+
+
+def _squad_summary(run: Any) -> None:
+    m = run.metrics["overall"]["all"]
+    c = run.config
+    table = Table(
+        "n", "answerable", "held-out", *(t for _, t in SQUAD_COLUMNS),
+        title=f"SQuAD short answers ({c['mode']}, top_k {c['top_k']})",
+    )  # fmt: skip
+    table.add_row(
+        str(m["n"]), str(m["n_answerable"]), str(m["n_unanswerable"]),
+        *(_cell(m[k]) for k, _ in SQUAD_COLUMNS),
+    )  # fmt: skip
+    console.print(table)
+    table = Table(
+        *(t for _, t in SQUAD_QUALITY_COLUMNS), "mean ms", title="gold paragraph, abstention"
+    )
+    table.add_row(
+        *(_cell(m[k]) for k, _ in SQUAD_QUALITY_COLUMNS), f"{m['latency_ms_mean'] or 0:.0f}"
+    )
+    console.print(table)
+    heldout = set(c["heldout_titles"])
+    table = Table(
+        "article", "n", "EM", "F1", "hit@1", "false abst", "abstain",
+        title="per article", caption="* held out of the index" if heldout else None,
+    )  # fmt: skip
+    for article, a in run.metrics["article"].items():
+        name = article.replace("_", " ") + (" *" if article in heldout else "")
+        keys = ("exact_match", "f1", "hit@1", "false_abstention", "abstain_rate")
+        table.add_row(name, str(a["n"]), *(_cell(a[k]) for k in keys))
+    console.print(table)
+    found = c["gold_in_cleaned_text"]
+    console.print(
+        f"gold spans in the cleaned paragraphs: {found['normalised']}/{found['answers']} "
+        f"({found['verbatim']} verbatim); answered {m['n_answered']}/{m['n_answerable']} "
+        f"answerable, {m['n_short_answer']} with a short answer; held out: "
+        + (", ".join(c["heldout_titles"]) or "none"),
+        highlight=False,
+    )
+
+
+def _squad(
+    path: Path,
+    *,
+    questions: Path | None,
+    holdout_articles: int,
+    seed: int,
+    limit: int | None,
+    top_k: int,
+    mode: str | None,
+    llm: str | None,
+    out: Path | None,
+    floors: Mapping[str, float | None],
+) -> None:
+    """``rag eval --squad``: build a temporary index of the file's paragraphs, score, report."""
+    if mode is not None and mode not in MODE_CHOICES[:-1]:
+        choices = ", ".join(MODE_CHOICES[:-1])
+        raise InputError(f"--mode {mode} is not supported with --squad (use one of {choices})")
+    from eval.squad import SquadRecord, load_squad, run_squad
+    from eval.squad_report import write_squad_report
+    from rag import Settings
+
+    data = load_squad(path)  # fail on bad input before the model loads
+    n_questions = min(limit or len(data.questions), len(data.questions))
+    progress = Progress(
+        TextColumn("squad"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, disable=not is_interactive(),
+        transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("indexing", total=n_questions)
+
+        def advance(record: SquadRecord) -> None:
+            progress.update(task, advance=1, description=record.id)
+
+        run = run_squad(
+            Settings(), data, questions=questions, holdout_articles=holdout_articles, seed=seed,
+            limit=limit, top_k=top_k, mode=mode, llm=llm, on_record=advance,
+        )  # fmt: skip
+    out = out or Path("reports") / f"squad-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    paths = write_squad_report(run, out)
+    _squad_summary(run)
+    console.print(f"report: {paths['md']} (and {paths['json'].name}, plots)", highlight=False)
+    problem = check_floors(run.metrics["overall"]["all"], floors, SQUAD_FLOORS)
+    if problem:
+        fail(f"{problem}; squad {path.name}, mode {run.config['mode']}", 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,11 +9,12 @@ language, per question type and per split.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eval.gold import GoldItem, select_split
+from eval.metrics import mean_or_none
 from eval.metrics.abstention import abstention_rates, threshold_curve
 from eval.metrics.answers import citation_scores, cited_numbers, exact_match, is_correct, token_f1
 from eval.metrics.latency import latency_summary
@@ -125,9 +126,6 @@ class EvalRun:
 
 
 # ---------------------------------------------------------------------------- scoring
-def _mean(values: Iterable[float | bool | None]) -> float | None:
-    kept = [float(v) for v in values if v is not None]
-    return round(sum(kept) / len(kept), 4) if kept else None
 
 
 def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
@@ -140,17 +138,17 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "n_unanswerable": len(results) - len(answerable),
     }
     for metric in ("hit@1", "hit@5", "mrr@10", "ndcg@10"):
-        out[metric] = _mean(r.retrieval[metric] for r in answerable if r.retrieval)
-    out["accuracy"] = _mean(r.correct for r in answerable)
-    out["f1"] = _mean(r.f1 for r in answerable)
-    out["exact_match"] = _mean(r.exact for r in answerable)
-    out["citation_precision"] = _mean(r.citation_precision for r in answered)
-    out["citation_recall"] = _mean(r.citation_recall for r in answered)
+        out[metric] = mean_or_none(r.retrieval[metric] for r in answerable if r.retrieval)
+    out["accuracy"] = mean_or_none(r.correct for r in answerable)
+    out["f1"] = mean_or_none(r.f1 for r in answerable)
+    out["exact_match"] = mean_or_none(r.exact for r in answerable)
+    out["citation_precision"] = mean_or_none(r.citation_precision for r in answered)
+    out["citation_recall"] = mean_or_none(r.citation_recall for r in answered)
     rates = abstention_rates([r.answerable for r in results], [r.abstained for r in results])
     out["abstain_rate"] = None if rates["abstain_rate"] is None else round(rates["abstain_rate"], 4)
     fa = rates["false_abstention"]
     out["false_abstention"] = None if fa is None else round(fa, 4)
-    out["overall_correct"] = _mean(r.ok for r in results)
+    out["overall_correct"] = mean_or_none(r.ok for r in results)
     return out
 
 

@@ -31,11 +31,12 @@ def lexicon_renderings() -> frozenset[str]:
     return frozenset(alt for alts in lexicon().values() for alt in alts)
 
 
-def translate_terms(question: str) -> list[tuple[str, ...]]:
+def translate_terms(question: str, *, use_lexicon: bool = True) -> list[tuple[str, ...]]:
     """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
     phrase first; each item lists the alternatives for one phrase. Numbers and capitalised
-    names (already Vietnamese, e.g. "Võ Văn Thưởng") are kept as they are."""
-    entries = lexicon()
+    names (already Vietnamese, e.g. "Võ Văn Thưởng") are kept as they are. Without the
+    lexicon (``use_lexicon=False``), only the numbers and names."""
+    entries = lexicon() if use_lexicon else {}
     rest = question
     found: list[tuple[str, ...]] = []
     for phrase in sorted(entries, key=len, reverse=True):

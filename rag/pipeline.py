@@ -229,6 +229,23 @@ class Pipeline:
         assert answer is not None
         return answer
 
+    def retrieve_passages(
+        self, question: str, top_k: int | None = None, mode: str | None = None
+    ) -> tuple[Query, list[Passage]]:
+        """The analysed query and its retrieved passages, best first (what answerers read)."""
+        query, hits, index = self._retrieve(question, top_k or self.settings.top_k, mode)
+        snapshot = index.snapshot
+        passages = [
+            Passage(
+                snapshot.chunks[h.row],
+                snapshot.documents[snapshot.chunks[h.row].doc_id],
+                h.score,
+                h.dense,
+            )
+            for h in hits
+        ]
+        return query, passages
+
     def ask_stream(
         self,
         question: str,
@@ -241,17 +258,7 @@ class Pipeline:
         piece), then the final, verified ``Answer`` (whose citations are authoritative)."""
         started = time.perf_counter()
         answerer = self.answerer(llm or self.settings.llm or None)
-        query, hits, index = self._retrieve(question, top_k or self.settings.top_k, mode)
-        snapshot = index.snapshot
-        passages = [
-            Passage(
-                snapshot.chunks[h.row],
-                snapshot.documents[snapshot.chunks[h.row].doc_id],
-                h.score,
-                h.dense,
-            )
-            for h in hits
-        ]
+        query, passages = self.retrieve_passages(question, top_k, mode)
         yield [citation(n, p, p.chunk.start, p.chunk.end) for n, p in enumerate(passages, 1)]
         t0 = time.perf_counter()
         draft: Draft | None = None
@@ -273,6 +280,7 @@ class Pipeline:
             answer=draft.answer,
             abstained=draft.abstained,
             citations=draft.citations,
+            short_answer=draft.short_answer,
             backend=answerer.name,
             timings_ms=_timings(query, started),
             mode=mode or self.settings.retrieval_mode,

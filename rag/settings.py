@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     candidates: int = Field(30, ge=1, le=500, description="Per-retriever pool before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     translate_english: bool = Field(
-        True, description="BM25 matches English questions through the English-Vietnamese lexicon."
+        True,
+        description="Also use the hand-made English→Vietnamese domain lexicon "
+        "(rag/en_vi_lexicon.tsv, conference vocabulary) for English questions: BM25 matching "
+        "and term evidence. Cross-lingual evidence otherwise comes from the encoder alone.",
     )
 
     # --- answering -----------------------------------------------------------

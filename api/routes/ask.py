@@ -31,9 +31,14 @@ def server_timing(timings_ms: dict[str, float]) -> str:
 async def ask(
     body: AskRequest, pipeline: PipelineDep, service: ServiceDep, response: Response
 ) -> Answer:
-    """The same JSON as `rag ask --json`: the answer, whether it abstained, and numbered
+    """The same JSON as `rag ask --json`: the answer, whether it abstained, numbered
     citations whose `start`/`end` index into the cited document's cleaned text
-    (`GET /documents/{doc_id}`)."""
+    (`GET /documents/{doc_id}`), and `short_answer`: the span that answers the question
+    (e.g. a date or a name), with the number `n` of the citation whose passage holds it and
+    its own `start`/`end` in the same text, so `text[start:end] == short_answer.text`; null
+    when the answer abstains (or no cited passage holds a span). With an LLM backend,
+    `answer` is the LLM's text and `short_answer` still comes from the extractive span
+    finder, checked against the final citations."""
     answer = await service.call(pipeline.ask, body.question, body.top_k, body.mode, body.llm)
     response.headers.append("Server-Timing", server_timing(answer.timings_ms))
     return answer
@@ -71,7 +76,8 @@ _STREAM_DOC = """Server-Sent Events, in this order:
 
 * `event: citations` — `{"citations": [Citation, ...]}`
 * `event: delta` (one or more) — `{"text": "..."}`; concatenated they give the answer text
-* `event: done` — the full `Answer` object, the same as `POST /ask` returns
+* `event: done` — the full `Answer` object, the same as `POST /ask` returns (with the
+  final `citations` and the `short_answer`, which only this event carries)
 
 Errors found before the answer (bad input, index missing...) are ordinary JSON error
 responses with a 4xx/5xx status, not events."""

@@ -18,7 +18,12 @@ def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
         from rag.answering.extractive import ExtractiveAnswerer
 
         index = pipeline.index()
-        return ExtractiveAnswerer(pipeline.embedder, index.idf(), index.syllable_pairs())
+        return ExtractiveAnswerer(
+            pipeline.embedder,
+            index.idf(),
+            index.syllable_pairs(),
+            use_lexicon=pipeline.settings.translate_english,
+        )
     if name in ("local", "openai"):  # an LLM, checked against the extractive answerer
         from rag.answering.grounded import GroundedAnswerer
         from rag.llm.factory import build_llm

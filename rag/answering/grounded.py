@@ -20,6 +20,12 @@
 
 Only the first ``MAX_PASSAGES`` (3) passages are shown to the LLM.
 
+The short answer (``Draft.short_answer``) always comes from the extractive answerer's span
+finder, never from the LLM's text: a grounded LLM answer keeps the extractive span, numbered
+after the final citation whose passage holds it (``place_short_answer``), or none when the
+passages the LLM cited do not hold it; the fallback keeps it as the extractive answer gave
+it; an abstention has none.
+
 ``stream()`` yields the LLM's text pieces as they come, then one final ``GroundedDraft``:
 the checked answer, which is what must be shown in the end (it may differ from the streamed
 text: renumbered markers, or the extractive fallback).
@@ -32,7 +38,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from rag.answering.base import Answerer, Draft, Passage, citation
+from rag.answering.base import Answerer, Draft, Passage, citation, place_short_answer
 from rag.answering.extractive import ABSTAIN_MESSAGES
 from rag.answering.question import analyse
 from rag.llm.base import LLM, Message
@@ -200,6 +206,7 @@ class GroundedAnswerer:
                 True,
                 [citation(n, p, p.chunk.start, p.chunk.end) for n, p in enumerate(used[:3], 1)],
                 first.confidence,
+                short_answer=None,  # the LLM found no answer: no span is shown either
                 model=model,
                 grounded=None,
                 llm_answer=raw,
@@ -226,6 +233,7 @@ class GroundedAnswerer:
             False,
             citations,
             first.confidence,
+            place_short_answer(first.short_answer, citations),
             model=model,
             grounded=True,
             llm_answer=raw,
@@ -409,10 +417,12 @@ def _speed(llm: LLM, pieces: int, first_at: float, ended: float) -> float | None
 
 
 def _extend(draft: Draft, **extra: object) -> GroundedDraft:
+    """``draft`` (an extractive one) as a ``GroundedDraft``, its short answer checked."""
     return GroundedDraft(
         draft.answer,
         draft.abstained,
         draft.citations,
         draft.confidence,
+        None if draft.abstained else place_short_answer(draft.short_answer, draft.citations),
         **extra,  # type: ignore[arg-type]
     )

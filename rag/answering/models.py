@@ -17,11 +17,26 @@ class Citation(BaseModel):
     score: float = Field(description="Retrieval score of the passage.")
 
 
+class ShortAnswer(BaseModel):
+    """The shortest span that answers the question, copied exactly from a cited passage:
+    ``document.text[start:end] == text`` for the document ``doc_id`` of citation ``n``."""
+
+    text: str
+    n: int = Field(description="The citation ([n]) whose passage holds the span.")
+    doc_id: str
+    start: int = Field(description="Start offset in the document's cleaned text.")
+    end: int = Field(description="End offset (exclusive) in the document's cleaned text.")
+
+
 class Answer(BaseModel):
     question: str
     answer: str
     abstained: bool
     citations: list[Citation]
+    short_answer: ShortAnswer | None = Field(
+        default=None,
+        description="The span that answers the question (null when the answer abstains).",
+    )
     backend: str
     timings_ms: dict[str, float]
     mode: str = "hybrid"

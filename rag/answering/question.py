@@ -76,17 +76,19 @@ class QuestionInfo:
     """The terms of each clause of a multi-part question (split at "và"/"and"/commas)."""
 
 
-def analyse(question: str) -> QuestionInfo:
+def analyse(question: str, *, lexicon: bool = False) -> QuestionInfo:
+    """``lexicon``: render English terms through the English→Vietnamese domain lexicon (an
+    optional extra); without it an English question's terms are its names and numbers."""
     lang = detect_language(question)
     folded = fold(question)
     qtype = _question_type(question, folded)
-    terms = _terms(question, lang)
+    terms = _terms(question, lang, lexicon)
     numbers = tuple(dict.fromkeys(_NUMBER.findall(question)))
-    counted = _counted(question, folded, lang) if qtype == "number" else ()
+    counted = _counted(question, folded, lang, lexicon) if qtype == "number" else ()
     multipart = _is_multipart(folded, lang)
     parts: tuple[tuple[tuple[str, ...], ...], ...] = ()
     if multipart:
-        clauses = (_terms(c, lang) for c in _CLAUSE.split(question))
+        clauses = (_terms(c, lang, lexicon) for c in _CLAUSE.split(question))
         parts = tuple(c for c in clauses if c)
     return QuestionInfo(question, lang, qtype, terms, numbers, counted, multipart, parts)
 
@@ -100,8 +102,8 @@ def _question_type(question: str, folded: str) -> str:
 _CLAUSE = re.compile(r"\s(?:và|va|and|hoặc|hoac|or)\s|[;,]", re.IGNORECASE)
 
 
-def _terms(text: str, lang: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(translate_terms(text)) if lang == "en" else _vi_terms(text)
+def _terms(text: str, lang: str, lexicon: bool = False) -> tuple[tuple[str, ...], ...]:
+    return tuple(translate_terms(text, use_lexicon=lexicon)) if lang == "en" else _vi_terms(text)
 
 
 # Question phrases whose syllables are not content: "thứ mấy trong tuần", "buổi nào".
@@ -119,8 +121,10 @@ def _vi_terms(question: str) -> tuple[tuple[str, ...], ...]:
     return tuple(dict.fromkeys(terms))
 
 
-def _counted(question: str, folded: str, lang: str) -> tuple[str, ...]:
+def _counted(question: str, folded: str, lang: str, use_lexicon: bool) -> tuple[str, ...]:
     if lang == "en":  # the first phrase after "how many" that the lexicon knows
+        if not use_lexicon:
+            return ()
         entries = lexicon()
         found: list[str] = []
         for match in _EN_COUNTED.finditer(question):

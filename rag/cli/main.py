@@ -101,7 +101,10 @@ def ask(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Answer a question with numbered citations (or say the documents do not hold it)."""
+    """Answer a question with numbered citations (or say the documents do not hold it).
+
+    The short answer comes first, highlighted ("→ 19/12/2023 [1]"), and again inside the
+    cited passage it was taken from; --json prints it as `short_answer`."""
     from rag.cli.render import render_answer
 
     answer = _pipeline().ask(question, top_k, mode, llm)

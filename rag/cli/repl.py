@@ -8,6 +8,10 @@ fusing the two result lists: fusion would need the retrieval internals of ``Pipe
 an answer from one question keeps its citations and confidence coherent. The original is
 only searched when needed, so the common case costs one search.)
 
+Answers are shown as ``rag ask`` shows them (``rag.cli.render``): the short answer first,
+highlighted, then the answer and its sources; ``:sources`` and ``:open N`` highlight the
+short answer again where it lies inside the passage shown.
+
 On a terminal input goes through prompt-toolkit (history in the user data dir, line
 editing, IME-composed Vietnamese); piped input (``echo "câu hỏi" | rag repl``) is read
 line by line. Every line is NFC-normalised before use.
@@ -27,9 +31,17 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rag.answering.models import Answer, Citation
+from rag.answering.models import Answer
 from rag.cli.common import console, err_console, fail
-from rag.cli.render import answer_sentences, render_answer
+from rag.cli.render import (
+    SENTENCE_STYLE,
+    SHORT_STYLE,
+    answer_sentences,
+    citation_head,
+    passage_text,
+    render_answer,
+    short_span,
+)
 from rag.conversation import Conversation, rewriter_for
 from rag.errors import RagError
 from rag.retrieval.factory import MODES
@@ -40,7 +52,7 @@ if TYPE_CHECKING:
 
 PROMPT = "hỏi› "
 CONTEXT_CHARS = 300  # shown on each side of the cited span by :open
-HIGHLIGHT = "black on yellow"
+HIGHLIGHT = SENTENCE_STYLE  # the sentences the answer quotes
 SPAN_STYLE = "underline"
 
 HELP = (
@@ -227,11 +239,8 @@ class Repl:
             self.out.print("the last answer has no sources")
             return
         for c in answer.citations:
-            self.out.print(_citation_head(c))
-            body = Text(c.text)
-            for sentence in answer_sentences(answer):
-                body.highlight_words([sentence], style=HIGHLIGHT)
-            self.out.print(body, style="default")
+            self.out.print(citation_head(c))
+            self.out.print(passage_text(answer, c), style="default")
             self.out.print()
 
     def cmd_open(self, arg: str) -> None:
@@ -253,7 +262,7 @@ class Repl:
         text = doc.text
         lo = _snap_left(text, max(0, c.start - CONTEXT_CHARS))
         hi = _snap_right(text, min(len(text), c.end + CONTEXT_CHARS))
-        self.out.print(_citation_head(c))
+        self.out.print(citation_head(c))
         self.out.print(
             Text(f"{doc.doc_id} · characters {lo}-{hi} of {len(text)}", style="dim"),
             highlight=False,
@@ -264,6 +273,9 @@ class Repl:
         span = Text(text[c.start : c.end], style=SPAN_STYLE)
         for sentence in answer_sentences(answer):
             span.highlight_words([sentence], style=HIGHLIGHT)
+        short = short_span(answer, c)
+        if short is not None:  # the short answer, when it lies in this passage
+            span.stylize(SHORT_STYLE, *short)
         body.append("«" if plain else "")
         body.append_text(span)
         body.append("»" if plain else "")
@@ -278,13 +290,6 @@ class Repl:
 
     def error(self, message: str) -> None:
         self.out.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-
-
-def _citation_head(c: Citation) -> Text:
-    head = Text(f"[{c.n}] ", style="cyan")
-    head.append(c.title[:90], style="bold")
-    head.append(f"  {c.date or 's.d.'}  {c.source}  {c.start}-{c.end}", style="dim")
-    return head
 
 
 def _snap_left(text: str, pos: int) -> int:

@@ -12,6 +12,7 @@ import pytest
 
 from api.deps import pipeline_concurrency
 from tests.api.conftest import assert_error, without_timings
+from tests.rag.cli.fakes import SpanAnswerer
 
 QUESTIONS = [
     "Thanh Hóa phấn đấu cùng những địa phương nào tạo thành tứ giác phát triển phía Bắc?",
@@ -128,3 +129,52 @@ def test_concurrency_setting(monkeypatch, raw, expected):
     monkeypatch.setenv("RAG_API_CONCURRENCY", raw)
     default = 4 * (os.cpu_count() or 1)
     assert pipeline_concurrency() == (expected or default)
+
+
+# ------------------------------------------------------------------- short answer
+@pytest.fixture
+def span_answers(api_pipeline, monkeypatch):
+    """Every answer of ``api_pipeline`` comes from ``SpanAnswerer`` (it gives a short
+    answer, as the extractive answerer does)."""
+    fake = SpanAnswerer()
+    monkeypatch.setattr(api_pipeline, "answerer", lambda name=None: fake)
+    return fake
+
+
+def test_ask_carries_the_short_answer(client, span_answers):
+    answer = client.post("/ask", json={"question": QUESTIONS[1]}).json()
+    short = answer["short_answer"]
+    assert set(short) == {"text", "n", "doc_id", "start", "end"} and short["text"]
+    assert answer["answer"].startswith(f"{short['text']} — ")
+    doc = client.get(f"/documents/{short['doc_id']}").json()
+    assert doc["text"][short["start"] : short["end"]] == short["text"]
+    (cited,) = [c for c in answer["citations"] if c["n"] == short["n"]]
+    assert cited["doc_id"] == short["doc_id"]
+    assert cited["start"] <= short["start"] < short["end"] <= cited["end"]
+
+
+def test_stream_done_event_carries_the_same_short_answer(client, span_answers):
+    with client.stream("POST", "/ask/stream", json={"question": QUESTIONS[0]}) as r:
+        events = parse_sse(r.read().decode())
+    name, done = events[-1]
+    assert name == "done" and isinstance(done, dict) and done["short_answer"]
+    plain = client.post("/ask", json={"question": QUESTIONS[0]}).json()
+    assert without_timings(done) == without_timings(plain)
+
+
+def test_abstention_has_no_short_answer(client, span_answers):
+    span_answers.abstain = True
+    answer = client.post("/ask", json={"question": QUESTIONS[3]}).json()
+    assert answer["abstained"] is True and answer["short_answer"] is None
+
+
+def test_openapi_documents_the_short_answer(client):
+    openapi = client.get("/openapi.json").json()
+    schemas = openapi["components"]["schemas"]
+    prop = schemas["Answer"]["properties"]["short_answer"]
+    assert "null when the answer abstains" in prop["description"]
+    assert {"$ref": "#/components/schemas/ShortAnswer"} in prop["anyOf"]
+    short = schemas["ShortAnswer"]
+    assert set(short["required"]) == {"text", "n", "doc_id", "start", "end"}
+    assert "document.text[start:end] == text" in short["description"]
+    assert "short_answer" in openapi["paths"]["/ask"]["post"]["description"]

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import eval.calibrate
+import eval.span_training
 from eval.cli import check_floors
 from eval.gold import DEFAULT_GOLD
 from rag import Pipeline, Settings
@@ -112,17 +113,30 @@ def test_bad_split_is_rejected(env, gold):
     assert "unknown split" in result.output
 
 
-def test_calibrate_writes_thresholds(env, gold, tmp_path, monkeypatch):
-    target = tmp_path / "calibration.json"
-    target.write_text(json.dumps({"weights": {"dense": 1.0}}), "utf-8")
-    monkeypatch.setattr(eval.calibrate, "CALIBRATION_FILE", target)
-    result = invoke("--gold", str(gold), "--mode", "bm25", "--out", str(env / "r"), "--calibrate")
+def test_calibrate_fits_and_writes_both_models(
+    env, gold, squad_file, english_file, tmp_path, monkeypatch
+):
+    spans_path, calibration_path = tmp_path / "span_weights.json", tmp_path / "calibration.json"
+    calibration_path.write_text(json.dumps({"weights": {"dense": 1.0}}), "utf-8")
+    monkeypatch.setattr(eval.span_training, "WEIGHTS_PATH", spans_path)
+    monkeypatch.setattr(eval.calibrate, "CALIBRATION_FILE", calibration_path)
+    result = invoke(
+        "--gold", str(gold), "--mode", "bm25", "--out", str(env / "r"), "--calibrate",
+        "--squad", str(squad_file), "--questions", str(english_file),
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    data = json.loads(target.read_text("utf-8"))
-    assert data["weights"] == {"dense": 1.0}
-    assert set(data["thresholds"]) == {"vi"}
-    report = json.loads((env / "r" / "report.json").read_text("utf-8"))
-    assert report["calibration"]["thresholds"] == data["thresholds"]
+    spans = json.loads(spans_path.read_text("utf-8"))
+    assert spans["weights"] and spans["sources"]["squad"]["file"] == squad_file.name
+    data = json.loads(calibration_path.read_text("utf-8"))
+    assert data["weights"] == {"dense": 1.0}  # other keys are kept
+    assert data["thresholds"] and data["abstention"]
+    assert "cross-validated by article" in result.output
+
+
+def test_calibrate_needs_a_squad_file(env, gold, tmp_path):
+    result = invoke("--gold", str(gold), "--calibrate", "--squad", str(tmp_path / "none.json"))
+    assert result.exit_code != 0
+    assert "no such SQuAD file" in result.output
 
 
 def test_compare_prints_deltas(env, gold, tmp_path):

@@ -47,3 +47,26 @@ def test_extractive_answer_streams_in_one_piece(pipeline):
     assert isinstance(events[0], list)
     assert isinstance(events[1], str) and isinstance(events[2], Answer)
     assert events[1] == events[2].answer
+
+
+def test_short_answer_reaches_the_final_answer(pipeline):
+    from rag.answering.grounded import GroundedAnswerer
+    from tests.rag.cli.fakes import SpanAnswerer
+    from tests.rag.llm.fakes import FakeLLM
+
+    span = SpanAnswerer()
+    pipeline._answerers[("fake-span", pipeline.store.current())] = span
+    plain = pipeline.ask("Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?", llm="fake-span")
+    short = plain.short_answer
+    assert short is not None
+    assert pipeline.document(short.doc_id).text[short.start : short.end] == short.text
+    # through an LLM backend: the LLM's text is the answer, the short answer the same span
+    cited = plain.citations[0].text
+    pipeline._answerers[("fake-llm", pipeline.store.current())] = GroundedAnswerer(
+        "fake-llm", span, FakeLLM(f"{cited[: cited.find('. ') + 1 or None]} [1]")
+    )
+    events = list(pipeline.ask_stream(plain.question, llm="fake-llm"))
+    final = events[-1]
+    assert isinstance(final, Answer) and final.backend == "fake-llm"
+    assert final.grounded is True and final.answer != plain.answer
+    assert final.short_answer == short

@@ -61,8 +61,15 @@ def test_person_check_skips_places_named_like_people():
     ],
 )  # fmt: skip
 def test_question_parts_and_counted_things(question, multipart, counted):
-    info = analyse(question)
+    info = analyse(question, lexicon=True)  # English counted nouns need the optional lexicon
     assert info.multipart is multipart
     assert info.counted[: len(counted)] == counted
     if " và " in question:
         assert len(info.parts) >= 2
+
+
+def test_without_the_lexicon_english_terms_are_names_and_numbers():
+    info = analyse("How many countries recognised Vietnam's market economy in 2023?")
+    assert info.counted == ()
+    assert ("2023",) in info.terms
+    assert all(t[0] != "nuoc" for t in info.terms)

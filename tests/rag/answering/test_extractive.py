@@ -13,8 +13,16 @@ def _check_citations(pipeline, answer):
     for c in answer.citations:
         doc = pipeline.document(c.doc_id)
         assert doc.text[c.start : c.end] == c.text
+    body = answer.answer
+    if answer.short_answer is not None:
+        short = answer.short_answer
+        assert pipeline.document(short.doc_id).text[short.start : short.end] == short.text
+        cited = next(c for c in answer.citations if c.n == short.n)
+        assert cited.doc_id == short.doc_id and cited.start <= short.start < short.end <= cited.end
+        assert body.startswith(f"{short.text} — ")
+        body = body[len(short.text) + 3 :]
     # every answered sentence is inside the passage it cites
-    for sentence, n in re.findall(r"(.+?) \[(\d+)\]", answer.answer):
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\]", body):
         cited = next(c for c in answer.citations if c.n == int(n))
         assert sentence.strip() in cited.text
 
@@ -32,6 +40,19 @@ def test_answers_cite_real_spans(pipeline, question):
     _check_citations(pipeline, answer)
     assert answer.citations
     assert set(answer.timings_ms) >= {"embed", "search", "answer", "total"}
+
+
+def test_every_answer_has_a_short_answer_and_abstentions_have_none(pipeline):
+    questions = [
+        "Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?",
+        "Ai chủ trì hội nghị đối ngoại toàn quốc năm 2021?",
+        "Thủ đô của Úc là gì?",
+        "When was the 32nd diplomatic conference held?",
+    ]
+    for question in questions:
+        answer = pipeline.ask(question)
+        assert (answer.short_answer is None) == answer.abstained
+        _check_citations(pipeline, answer)
 
 
 def test_abstention_speaks_the_question_language(pipeline):

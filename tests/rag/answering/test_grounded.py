@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.answering.base import Draft, Passage, citation
+from rag.answering.base import Draft, Passage, citation, citation_containing, place_short_answer
 from rag.answering.factory import build_answerer
 from rag.answering.grounded import (
     SYSTEM_PROMPT,
@@ -16,6 +16,7 @@ from rag.answering.grounded import (
     is_abstention,
     verify,
 )
+from rag.answering.models import Citation, ShortAnswer
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.llm.base import LLM
@@ -272,3 +273,107 @@ def test_system_prompt_is_vietnamese_and_names_the_rules():
     text = SYSTEM_PROMPT.format(abstain=ABSTAIN)
     for phrase in ("Chỉ được trả lời dựa trên", "ngôn ngữ của câu hỏi", "ngoặc vuông"):
         assert phrase in text
+
+
+# ------------------------------------------------------------------- short answer
+class SpanExtractive:
+    """Cites passage ``index`` as [1] and gives ``span`` (a substring of it) as the short
+    answer, like the extractive answerer: "<span> — <sentence> [1]"."""
+
+    name = "extractive"
+
+    def __init__(self, index: int, span: str, abstain: bool = False) -> None:
+        self.index, self.span, self.abstain = index, span, abstain
+
+    def answer(self, query: Query, passages: list[Passage]) -> Draft:
+        p = passages[self.index]
+        cited = [citation(1, p, 0, len(p.chunk.text))]
+        if self.abstain:
+            return Draft(ABSTAIN, True, cited, -1.5)
+        start = p.document.text.index(self.span)
+        short = ShortAnswer(
+            text=self.span, n=1, doc_id=p.document.doc_id, start=start, end=start + len(self.span)
+        )
+        return Draft(f"{self.span} — {p.chunk.text} [1]", False, cited, 0.7, short)
+
+
+def _span_answerer(reply: str, index: int, span: str, abstain: bool = False) -> GroundedAnswerer:
+    return GroundedAnswerer("local", SpanExtractive(index, span, abstain), FakeLLM(reply))
+
+
+def _holds(draft: Draft, passages: list[Passage]) -> Citation:
+    """The citation ``draft.short_answer`` names; it holds the span (the invariant)."""
+    short = draft.short_answer
+    assert short is not None
+    (cited,) = [c for c in draft.citations if c.n == short.n]
+    doc = next(p.document for p in passages if p.document.doc_id == short.doc_id)
+    assert doc.text[short.start : short.end] == short.text
+    assert cited.doc_id == short.doc_id and cited.start <= short.start < short.end <= cited.end
+    return cited
+
+
+def test_grounded_answer_keeps_the_extractive_short_answer(passages):
+    reply = "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021 [1]."
+    draft = _span_answerer(reply, 0, "Nguyễn Phú Trọng").answer(Query(Q), passages)
+    assert draft.grounded is True and draft.answer == reply  # the LLM's text stays the answer
+    assert draft.short_answer is not None and draft.short_answer.text == "Nguyễn Phú Trọng"
+    assert _holds(draft, passages).n == 1
+
+
+def test_short_answer_is_renumbered_with_the_llm_citations(passages):
+    # the extractive answer cites passage "b" as [1]; the LLM cites "a" as [1], "b" as [2]
+    draft = _span_answerer(
+        "Hội nghị Đối ngoại do Nguyễn Phú Trọng chủ trì [1]. "
+        "Hội nghị Ngoại giao lần thứ 32 có 1.200 đại biểu [2].",
+        1,
+        "19/12/2023",
+    ).answer(Query(Q), passages)
+    assert draft.grounded is True
+    assert [(c.n, c.doc_id) for c in draft.citations] == [(1, "a"), (2, "b")]
+    assert draft.short_answer is not None and draft.short_answer.n == 2
+    assert _holds(draft, passages).doc_id == "b"
+
+
+def test_no_short_answer_when_the_llm_cites_other_passages(passages):
+    reply = "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021 [1]."  # cites "a" only
+    draft = _span_answerer(reply, 1, "19/12/2023").answer(Query(Q), passages)
+    assert draft.grounded is True and [c.doc_id for c in draft.citations] == ["a"]
+    assert draft.short_answer is None  # rather than a [n] whose passage lacks the span
+
+
+def test_fallback_keeps_the_extractive_short_answer(passages):
+    draft = _span_answerer("Tổng Bí thư Lê Văn Tám chủ trì hội nghị [1].", 0, "14/12/2021").answer(
+        Query(Q), passages
+    )
+    assert draft.grounded is False and draft.answer.startswith("14/12/2021 — ")
+    assert draft.short_answer is not None and draft.short_answer.text == "14/12/2021"
+    assert _holds(draft, passages).n == 1
+
+
+def test_stream_ends_with_the_short_answer(passages):
+    reply = "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021 [1]."
+    *tokens, final = _span_answerer(reply, 0, "Nguyễn Phú Trọng").stream(Query(Q), passages)
+    assert "".join(tokens) == reply
+    assert isinstance(final, GroundedDraft) and final.short_answer is not None
+
+
+def test_abstentions_have_no_short_answer(passages):
+    llm_abstains = _span_answerer(ABSTAIN, 0, "Nguyễn Phú Trọng").answer(Query(Q), passages)
+    assert llm_abstains.abstained and llm_abstains.short_answer is None
+    gate = _span_answerer("Canberra [1].", 0, "Nguyễn Phú Trọng", abstain=True)
+    assert gate.answer(Query(Q), passages).short_answer is None
+
+
+def test_place_short_answer(passages):
+    a, b = passages
+    cited = [citation(1, b, 0, len(TEXT_2)), citation(2, a, 0, 40), citation(3, a, 0, len(TEXT_1))]
+    at = TEXT_1.index("Nguyễn Phú Trọng")
+    short = ShortAnswer(text="Nguyễn Phú Trọng", n=1, doc_id="a", start=at, end=at + 16)
+    assert place_short_answer(short, cited) == short.model_copy(update={"n": 3})
+    assert citation_containing(cited, "a", 0, 10) == cited[1]  # the lowest number holding it
+    assert citation_containing(cited, "a", 0, 10, prefer=3) == cited[2]
+    assert citation_containing(cited, "b", 0, len(TEXT_2) + 1) is None
+    assert place_short_answer(short, cited[:2]) is None  # no citation holds it
+    wrong = short.model_copy(update={"text": "Lê Văn Tám"})
+    assert place_short_answer(wrong, cited) is None  # its text is not what the passage says
+    assert place_short_answer(None, cited) is None

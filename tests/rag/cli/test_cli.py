@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from rag.cli.main import app
+from tests.rag.cli.fakes import SpanAnswerer, highlighted
+
+QUESTION = "Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?"
 
 
 @pytest.fixture
@@ -83,3 +87,50 @@ def test_index_from_another_model_is_refused(env, seeds_dir, monkeypatch):
 def test_empty_question(env, seeds_dir):
     run("ingest", str(seeds_dir))
     assert "empty" in one_line_error(run("ask", "   "))
+
+
+# ------------------------------------------------------------------- short answer
+@pytest.fixture
+def span_cli(pipeline, monkeypatch):
+    """`rag ask` over the seeded ``pipeline``, answered by ``SpanAnswerer``."""
+    import rag.cli.main
+
+    fake = SpanAnswerer()
+    monkeypatch.setattr(pipeline, "answerer", lambda name=None: fake)
+    monkeypatch.setattr(rag.cli.main, "_pipeline", lambda: pipeline)
+    return fake
+
+
+def test_ask_shows_the_short_answer_first(span_cli, pipeline):
+    expected = pipeline.ask(QUESTION)
+    short = expected.short_answer
+    assert short is not None
+    result = run("ask", QUESTION)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[0] == f"→ {short.text} [{short.n}]"
+    assert lines[1].startswith(f"{short.text} — ")  # then the answer
+    assert "Nguồn (sources):" in result.output
+    as_json = json.loads(run("ask", QUESTION, "--json").output)
+    assert as_json["short_answer"] == short.model_dump(mode="json")
+
+
+def test_ask_highlights_the_short_answer_in_colour(span_cli, pipeline, monkeypatch):
+    import rag.cli.main
+
+    monkeypatch.setattr(
+        rag.cli.main, "console", Console(force_terminal=True, color_system="standard", width=2000)
+    )
+    short = pipeline.ask(QUESTION).short_answer
+    assert short is not None
+    result = run("ask", QUESTION)
+    assert result.exit_code == 0, result.output
+    # on its own line, and where it stands in the cited passage
+    assert highlighted(result.output) == [short.text, short.text]
+
+
+def test_abstained_answer_shows_no_short_answer(span_cli):
+    span_cli.abstain = True
+    result = run("ask", QUESTION)
+    assert result.exit_code == 0, result.output
+    assert "→" not in result.output and "Gần nhất (closest):" in result.output

@@ -18,10 +18,11 @@ import pytest
 from rich.console import Console
 
 from rag import Pipeline
-from rag.answering.models import Answer, Citation
+from rag.answering.models import Answer, Citation, ShortAnswer
 from rag.cli.repl import PROMPT, Repl
 from rag.documents import Document
 from rag.errors import InputError
+from tests.rag.cli.fakes import highlighted
 
 RAG = Path(sys.executable).parent / "rag"
 Q1 = "Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?"
@@ -276,3 +277,62 @@ def test_commands() -> None:
     assert "usage: :open N with N one of 1" in text
     assert "conversation forgotten" in text and repl.conversation.turns == []
     assert repl.handle(":quit") is False
+
+
+# ------------------------------------------------------------------- short answer
+SHORT_AT = DOC_TEXT.index("19/12")
+
+
+def _short_answer(question: str) -> Answer:
+    plain = _answer(question, text="19/12 — Hội nghị diễn ra sáng 19/12. [1]")
+    short = ShortAnswer(text="19/12", n=1, doc_id="d1", start=SHORT_AT, end=SHORT_AT + 5)
+    assert DOC_TEXT[short.start : short.end] == short.text
+    return plain.model_copy(update={"short_answer": short})
+
+
+class ShortStub(StubPipeline):
+    def ask(self, question: str, top_k: int, mode: str, llm: str | None) -> Answer:
+        answer = super().ask(question, top_k, mode, llm)
+        return answer if answer.abstained else _short_answer(question)
+
+
+def test_the_short_answer_is_shown_first() -> None:
+    repl, out = make_repl(ShortStub())
+    repl.handle(Q1)
+    lines = [line for line in out.export_text().splitlines() if line.strip()]
+    assert lines[0] == "→ 19/12 [1]"
+    assert lines[1] == "19/12 — Hội nghị diễn ra sáng 19/12. [1]"
+    assert lines[2] == "Nguồn (sources):"
+
+
+def test_no_short_answer_when_abstained() -> None:
+    repl, out = make_repl(ShortStub(abstain_on=(Q1,)))
+    repl.handle(Q1)
+    assert "→" not in out.export_text()
+
+
+def test_sources_and_open_highlight_the_short_answer() -> None:
+    out = Console(record=True, width=2000, force_terminal=True, color_system="standard")
+    repl = Repl(ShortStub(), out=out)  # type: ignore[arg-type]
+    repl.handle(Q1)
+    out.export_text()  # (clears the record)
+    repl.handle(":sources")
+    sources = out.export_text(styles=True)
+    assert highlighted(sources) == ["19/12"]
+    # the quoted sentence is highlighted too (without the short answer it leads with)
+    assert "Hội nghị diễn ra sáng " in "".join(highlighted(sources, code="43"))
+    repl.handle(":open 1")
+    assert highlighted(out.export_text(styles=True)) == ["19/12"]
+
+
+def test_short_answer_outside_the_passage_is_not_highlighted() -> None:
+    stub = ShortStub()
+    repl, _ = make_repl(stub)
+    repl.handle(Q1)
+    assert repl.last is not None and repl.last.short_answer is not None
+    elsewhere = repl.last.short_answer.model_copy(update={"start": 0, "end": 3, "text": "Mở "})
+    repl.last = repl.last.model_copy(update={"short_answer": elsewhere})
+    out = Console(record=True, width=2000, force_terminal=True, color_system="standard")
+    repl.out = out
+    repl.handle(":open 1")  # the window shows the document's start, outside citation 1
+    assert highlighted(out.export_text(styles=True)) == []

@@ -1,0 +1,141 @@
+"""Learn when the extractive answerer should abstain.
+
+For each question the answerer reads the retrieved passages (``ExtractiveAnswerer.read``) and
+reports its evidence (``ExtractiveAnswerer.evidence``: span score, cosines, term coverage by
+spelling and by meaning, terms the documents never contain…). A logistic regression
+(scikit-learn) tells answerable questions from unanswerable ones by that evidence; its
+log-odds is the answer's ``confidence``. Per-language thresholds on it keep false abstention
+within a limit in every data set while abstaining on as many unanswerable questions as
+possible.
+
+Unanswerable examples come from the gold set (questions the seed articles do not answer) and
+from the SQuAD-format dev set with whole articles left out of the index: their questions are
+about documents the index does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
+
+REGULARISATION = 1.0
+
+
+@dataclass
+class EvidenceExample:
+    qid: str
+    source: str  # which data set the question came from
+    lang: str  # the language the answerer detects (the key of its thresholds)
+    answerable: bool
+    features: dict[str, float]
+
+
+def collect(
+    pipeline: Pipeline,
+    questions: Sequence[tuple[str, str, bool]],
+    source: str,
+    top_k: int = 5,
+    on_item: Callable[[], None] | None = None,
+) -> list[EvidenceExample]:
+    """The answerer's evidence for ``(qid, question, answerable)`` items over the pipeline's
+    current index."""
+    from rag.answering.extractive import ExtractiveAnswerer
+
+    answerer = pipeline.answerer("extractive")
+    assert isinstance(answerer, ExtractiveAnswerer)
+    out = []
+    for qid, question, answerable in questions:
+        query, passages = pipeline.retrieve_passages(question, top_k)
+        reading = answerer.read(query, passages)
+        if reading is not None:
+            features = answerer.evidence(reading)
+            out.append(EvidenceExample(qid, source, reading.info.lang, answerable, features))
+        if on_item is not None:
+            on_item()
+    return out
+
+
+def _family(source: str) -> str:
+    """The data set a source belongs to ("squad-fold1" → "squad")."""
+    return source.split("-fold")[0]
+
+
+def fit(examples: Sequence[EvidenceExample], c: float = REGULARISATION) -> dict[str, float]:
+    """Logistic-regression weights (answerable = 1). Each data set and, within it, each class
+    weighs the same, so a small gold set counts as much as a large SQuAD set."""
+    from collections import Counter
+
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    if len({ex.answerable for ex in examples}) < 2:
+        raise ValueError("abstention needs answerable and unanswerable examples")
+    cells = Counter((_family(ex.source), ex.answerable) for ex in examples)
+    vectorizer = DictVectorizer(sparse=False)
+    x = vectorizer.fit_transform([ex.features for ex in examples])
+    y = [int(ex.answerable) for ex in examples]
+    weights = [len(examples) / (len(cells) * cells[(_family(ex.source), ex.answerable)])
+               for ex in examples]  # fmt: skip
+    model = LogisticRegression(C=c, max_iter=5000)
+    model.fit(x, y, sample_weight=weights)
+    names = vectorizer.get_feature_names_out()
+    learned = {str(n): round(float(w), 5) for n, w in zip(names, model.coef_[0], strict=True)}
+    learned["bias"] = round(learned.get("bias", 0.0) + float(model.intercept_[0]), 5)
+    return learned
+
+
+def confidence(features: dict[str, float], weights: dict[str, float]) -> float:
+    return sum(weights.get(k, 0.0) * v for k, v in features.items())
+
+
+def thresholds(
+    examples: Sequence[EvidenceExample],
+    weights: dict[str, float],
+    max_false_abstention: dict[str, float],
+) -> dict[str, dict[str, float | int | None]]:
+    """Per language: the lowest threshold with the highest mean abstention over the data
+    sets that keeps false abstention within the language's limit in *every* data set (so a
+    threshold good for SQuAD topic shifts must also hold on the gold set, and the reverse)."""
+    from eval.metrics.abstention import candidate_thresholds, rates_at
+
+    out: dict[str, dict[str, float | int | None]] = {}
+    for lang in sorted({ex.lang for ex in examples}):
+        rows = [ex for ex in examples if ex.lang == lang]
+        by_set: dict[str, tuple[list[float], list[float]]] = {}
+        for ex in rows:
+            ans, unans = by_set.setdefault(_family(ex.source), ([], []))
+            (ans if ex.answerable else unans).append(confidence(ex.features, weights))
+        everything = [v for ans, unans in by_set.values() for v in ans + unans]
+        if not any(unans for _, unans in by_set.values()):
+            continue
+        limit = max_false_abstention.get(lang, 0.05)
+        best: tuple[float, float] | None = None
+        for t in candidate_thresholds(everything):
+            points = {name: rates_at(t, ans, unans) for name, (ans, unans) in by_set.items()}
+            if any((p.false_abstention or 0.0) > limit + 1e-12 for p in points.values()):
+                continue
+            gains = [p.abstain_rate for p in points.values() if p.abstain_rate is not None]
+            gain = sum(gains) / len(gains)
+            if best is None or gain > best[1]:
+                best = (t, gain)
+        if best is None:
+            continue
+        t = best[0]
+        all_ans = [v for ans, _ in by_set.values() for v in ans]
+        all_unans = [v for _, unans in by_set.values() for v in unans]
+        point = rates_at(t, all_ans, all_unans)
+        out[lang] = {
+            "threshold": round(t, 5),
+            "abstain_rate": point.abstain_rate,
+            "false_abstention": point.false_abstention,
+            "n_answerable": len(all_ans),
+            "n_unanswerable": len(all_unans),
+            **{f"{name}_abstain_rate": rates_at(t, *v).abstain_rate for name, v in by_set.items()},
+            **{f"{name}_false_abstention": rates_at(t, *v).false_abstention
+               for name, v in by_set.items()},
+        }  # fmt: skip
+    return out
