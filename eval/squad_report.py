@@ -6,13 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.report import SENTINEL_BELOW, _figure, _table, fmt
+from eval.report import CURVE_PNG, REPORT_JSON, REPORT_MD, SENTINEL_BELOW, _figure, _table, fmt
 from eval.squad import SquadRecord, SquadRun
 
-REPORT_JSON = "report.json"
-REPORT_MD = "report.md"
 F1_PNG = "f1_by_article_type.png"
-CURVE_PNG = "abstention_curve.png"
 
 # (key in the metrics dict, column title)
 MAIN_COLUMNS = (
