@@ -97,43 +97,29 @@ def thresholds(
     weights: dict[str, float],
     max_false_abstention: dict[str, float],
 ) -> dict[str, dict[str, float | int | None]]:
-    """Per language: the lowest threshold with the highest mean abstention over the data
-    sets that keeps false abstention within the language's limit in *every* data set (so a
-    threshold good for SQuAD topic shifts must also hold on the gold set, and the reverse)."""
-    from eval.metrics.abstention import candidate_thresholds, rates_at
+    """Per language: the threshold with the highest mean abstention over the data sets that
+    keeps false abstention within the language's limit in *every* data set (so a threshold
+    good for SQuAD topic shifts must also hold on the gold set, and the reverse)."""
+    from eval.calibrate import choose_threshold_sets
+    from eval.metrics.abstention import rates_at
 
     out: dict[str, dict[str, float | int | None]] = {}
     for lang in sorted({ex.lang for ex in examples}):
-        rows = [ex for ex in examples if ex.lang == lang]
         by_set: dict[str, tuple[list[float], list[float]]] = {}
-        for ex in rows:
-            ans, unans = by_set.setdefault(_family(ex.source), ([], []))
-            (ans if ex.answerable else unans).append(confidence(ex.features, weights))
-        everything = [v for ans, unans in by_set.values() for v in ans + unans]
+        for ex in examples:
+            if ex.lang == lang:
+                ans, unans = by_set.setdefault(_family(ex.source), ([], []))
+                (ans if ex.answerable else unans).append(confidence(ex.features, weights))
         if not any(unans for _, unans in by_set.values()):
             continue
-        limit = max_false_abstention.get(lang, 0.05)
-        best: tuple[float, float] | None = None
-        for t in candidate_thresholds(everything):
-            points = {name: rates_at(t, ans, unans) for name, (ans, unans) in by_set.items()}
-            if any((p.false_abstention or 0.0) > limit + 1e-12 for p in points.values()):
-                continue
-            gains = [p.abstain_rate for p in points.values() if p.abstain_rate is not None]
-            gain = sum(gains) / len(gains)
-            if best is None or gain > best[1]:
-                best = (t, gain)
-        if best is None:
-            continue
-        t = best[0]
-        all_ans = [v for ans, _ in by_set.values() for v in ans]
-        all_unans = [v for _, unans in by_set.values() for v in unans]
-        point = rates_at(t, all_ans, all_unans)
+        point = choose_threshold_sets(list(by_set.values()), max_false_abstention.get(lang, 0.05))
+        t = point.threshold
         out[lang] = {
             "threshold": round(t, 5),
             "abstain_rate": point.abstain_rate,
             "false_abstention": point.false_abstention,
-            "n_answerable": len(all_ans),
-            "n_unanswerable": len(all_unans),
+            "n_answerable": sum(len(ans) for ans, _ in by_set.values()),
+            "n_unanswerable": sum(len(unans) for _, unans in by_set.values()),
             **{f"{name}_abstain_rate": rates_at(t, *v).abstain_rate for name, v in by_set.items()},
             **{f"{name}_false_abstention": rates_at(t, *v).false_abstention
                for name, v in by_set.items()},

@@ -25,15 +25,32 @@ def choose_threshold(
     unanswerable_conf: Sequence[float],
     max_false_abstention: float = MAX_FALSE_ABSTENTION,
 ) -> CurvePoint:
-    """The best threshold for one language (see the module docstring)."""
-    best: CurvePoint | None = None
-    for t in candidate_thresholds([*answerable_conf, *unanswerable_conf]):
-        point = rates_at(t, answerable_conf, unanswerable_conf)
-        if (point.false_abstention or 0.0) > max_false_abstention + 1e-12:
+    """The best threshold for one set of questions (see the module docstring)."""
+    return choose_threshold_sets([(answerable_conf, unanswerable_conf)], max_false_abstention)
+
+
+ConfidenceSet = tuple[Sequence[float], Sequence[float]]
+"""Confidences of one data set's (answerable, unanswerable) questions."""
+
+
+def choose_threshold_sets(
+    sets: Sequence[ConfidenceSet], max_false_abstention: float = MAX_FALSE_ABSTENTION
+) -> CurvePoint:
+    """The threshold with the highest mean abstention over the data sets that keeps false
+    abstention within the limit in *every* set (ties keep the lower threshold). The returned
+    point's rates are over all sets pooled."""
+    everything = [v for ans, unans in sets for v in (*ans, *unans)]
+    best: tuple[float, float] | None = None
+    for t in candidate_thresholds(everything):
+        points = [rates_at(t, ans, unans) for ans, unans in sets]
+        if any((p.false_abstention or 0.0) > max_false_abstention + 1e-12 for p in points):
             continue
-        gain = point.abstain_rate or 0.0
-        if best is None or gain > (best.abstain_rate or 0.0):  # strict: ties keep the lower t
-            best = point
+        gains = [p.abstain_rate for p in points if p.abstain_rate is not None]
+        gain = sum(gains) / len(gains) if gains else 0.0
+        if best is None or gain > best[1]:  # strict: ties keep the lower t
+            best = (t, gain)
     if best is None:  # cannot happen: the lowest candidate abstains on nothing
         raise CalibrationError("no threshold satisfies the false-abstention limit")
-    return best
+    pooled_ans = [v for ans, _ in sets for v in ans]
+    pooled_unans = [v for _, unans in sets for v in unans]
+    return rates_at(best[0], pooled_ans, pooled_unans)

@@ -15,6 +15,7 @@ sentence, and abstains when the passages do not hold the answer.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -60,11 +61,9 @@ SOFT_FLOOR = 0.4  # token cosine below which two tokens are taken as unrelated
 DEFAULT_CALIBRATION: dict[str, Any] = {
     # tuned on the gold dev split (best sentence contains the answer: 36 of 39 questions)
     # sentence ranking; the kind of answer is judged on spans (spans.py), not sentences
-    "weights": {"dense": 1.0, "lexical": 0.5, "passage": 1.0, "typed": 0.0, "rank": 0.0},
-    "thresholds": {"vi": 0.8, "vi-noaccent": 1.3, "en": 0.8},
-    # English questions score lower against Vietnamese text than Vietnamese ones do
-    "dense_floor": {"vi": 0.85, "vi-noaccent": 0.85, "en": 0.78},
-    "dense_scale": 10.0,
+    "weights": {"dense": 1.0, "lexical": 0.5, "passage": 1.0, "rank": 0.0},
+    # log-odds of the abstention model (``calibration.json`` has the fitted ones)
+    "thresholds": {"vi": 0.0, "vi-noaccent": 0.0, "en": 0.0},
 }
 
 
@@ -76,8 +75,6 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     passage_lexical: float = 0.0
-    typed: bool = False
-    mismatch: bool = False
     numbers_found: bool = True
     score: float = 0.0
 
@@ -229,8 +226,6 @@ class ExtractiveAnswerer:
                         rank, passage, sentence,
                         lexical=self._coverage(focus, sentence.text),
                         passage_lexical=passage_cov,
-                        typed=_typed(info, sentence.text),
-                        mismatch=deputy_mismatch(info.text, sentence.text),
                         numbers_found=numbers_found,
                     )
                 )  # fmt: skip
@@ -244,8 +239,6 @@ class ExtractiveAnswerer:
                 w["dense"] * c.dense
                 + w["lexical"] * c.lexical
                 + w["passage"] * c.passage_lexical
-                + w["typed"] * float(c.typed)
-                - w["typed"] * float(c.mismatch)
                 - w["rank"] * math.log1p(c.passage_rank)
             )
         out.sort(key=lambda c: -c.score)
@@ -462,7 +455,11 @@ class ExtractiveAnswerer:
         for other in others:
             if len(chosen) == limit or other.score < best.score - margin:
                 break
-            if other.sentence.text in text or not other.typed or other.mismatch:
+            if other.sentence.text in text:
+                continue
+            if not _typed(info, other.sentence.text) or deputy_mismatch(
+                info.text, other.sentence.text
+            ):
                 continue
             if info.multipart and not _new_entity(info, other.sentence.text, text):
                 continue
@@ -499,11 +496,15 @@ def _content_token(question: str, start: int, end: int, english: bool, wh: froze
     word = fold(question[start:end])
     if word in wh:
         return False
-    if english:
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    return not english or word not in _english_stop_words()
 
-        return word not in ENGLISH_STOP_WORDS
-    return True
+
+@functools.cache
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop-word list (imported once, on the first English question)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
 
 
 _KIND_OF_CLASS = {"who": "name", "when": "date", "number": "num", "where": "name"}
