@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,29 @@ class SentenceTransformerEmbedder:
         self.dim = int(self._model.get_embedding_dimension() or 0)
         self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size
+        self.encoder_id = f"sentence-transformers:{self.model_id}"
+        self._align_model: Any = None
+        self._align_lock = threading.Lock()
+
+    def _align(self) -> Any:
+        """The model cut after ``ALIGN_LAYER``: a shallow copy sharing the weights whose
+        encoder holds only the first layers (its last hidden state is exactly the full
+        model's ``hidden_states[ALIGN_LAYER]``, without running the layers above)."""
+        with self._align_lock:
+            if self._align_model is None:
+                import torch
+
+                full: Any = self._model[0].auto_model
+                layer = min(ALIGN_LAYER, int(full.config.num_hidden_layers))
+                encoder = copy.copy(full.encoder)
+                encoder._modules = dict(full.encoder._modules)
+                encoder._modules["layer"] = torch.nn.ModuleList(list(full.encoder.layer)[:layer])
+                cut = copy.copy(full)
+                cut._modules = dict(full._modules)
+                cut._modules["encoder"] = encoder
+                cut._modules["pooler"] = None
+                self._align_model = cut
+            return self._align_model
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         cleaned = [prefix + t.strip() for t in texts]
@@ -97,10 +122,8 @@ class SentenceTransformerEmbedder:
             return_tensors="pt",
         )
         offsets = encoded.pop("offset_mapping").numpy() - len(prefix)
-        model: Any = self._model[0].auto_model
-        layer = min(ALIGN_LAYER, int(model.config.num_hidden_layers))
         with torch.inference_mode():
-            hidden = model(**encoded, output_hidden_states=True).hidden_states[layer]
+            hidden = self._align()(**encoded).last_hidden_state
         out = []
         mask = encoded["attention_mask"].numpy().astype(bool)
         for i in range(len(texts)):
