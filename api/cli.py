@@ -43,6 +43,18 @@ def log_config(level: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def default_workers(configured: int | None) -> int:
+    """``RAG_WORKERS``, else one worker per CPU core (each runs one encoder thread)."""
+    return configured or max(1, os.cpu_count() or 1)
+
+
+def _available(module: str, fallback: str) -> str:
+    """``module`` when it is installed (uvloop, httptools), else uvicorn's ``fallback``."""
+    import importlib.util
+
+    return module if importlib.util.find_spec(module) is not None else fallback
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @friendly_errors
@@ -50,8 +62,13 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
         workers: Annotated[
-            int, typer.Option(min=1, help="Worker processes (each loads the model once).")
-        ] = 1,
+            int | None,
+            typer.Option(
+                min=1,
+                help="Worker processes (default: RAG_WORKERS, else one per CPU core; they "
+                "share the word embeddings and index vectors through memory maps).",
+            ),
+        ] = None,
         reload: Annotated[
             bool, typer.Option(help="Restart on code changes (development; one worker).")
         ] = False,
@@ -66,9 +83,11 @@ def register(app: typer.Typer) -> None:
         level = log_level.lower()
         if level not in LOG_LEVELS:
             fail(f"unknown log level {log_level!r} (use one of: {', '.join(LOG_LEVELS)})", 2)
-        if reload and workers > 1:
+        if reload and workers is not None and workers > 1:
             fail("--reload runs a single worker; drop --workers or --reload", 2)
         pipeline = Pipeline.from_settings()
+        if workers is None:
+            workers = 1 if reload else default_workers(pipeline.settings.workers)
         if not pipeline.store.exists():
             fail(
                 f"no index at {pipeline.settings.index_dir}: run `rag ingest` first "
@@ -96,6 +115,8 @@ def register(app: typer.Typer) -> None:
             reload_dirs=[str(_ROOT / d) for d in ("api", "rag", "embeddings")] if reload else None,
             log_level=level,
             log_config=log_config(level),
+            loop=_available("uvloop", "auto"),
+            http=_available("httptools", "auto"),
             access_log=False,  # the API writes its own JSON access log (logger api.access)
             timeout_graceful_shutdown=10,
         )

@@ -20,6 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from api.deps import ServiceState
 from api.errors import install_error_handlers
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestContextMiddleware
+from api.responses import OrjsonResponse
 from api.routes import ask, documents, health, search
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
@@ -84,6 +85,7 @@ def create_app(pipeline: Pipeline | None = None, settings: Settings | None = Non
         summary="Cited answers over Vietnamese documents",
         description=DESCRIPTION,
         lifespan=lifespan,
+        default_response_class=OrjsonResponse,
     )
     app.state.settings = settings
     app.state.pipeline = pipeline

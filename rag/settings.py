@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Allowed origins, comma-separated or a JSON list."
     )
     max_body_bytes: int = Field(2_000_000, ge=1024)
+    workers: int | None = Field(
+        None,
+        ge=1,
+        description="`rag serve` worker processes (default: one per CPU core; they share the "
+        "model's word embeddings and the index vectors through memory maps).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -153,6 +153,24 @@ def model(
         f"built and verified (min cosine {result.min_cosine:.5f})" if result.created else "ready"
     )
     console.print(f"model {state}: {result.path}", highlight=False)
+    if settings.embed_backend not in ("auto", "onnx"):
+        return
+    from embeddings.fast_encoder import MIN_COSINE, ensure_fast_encoder
+
+    try:
+        fast = ensure_fast_encoder(settings.model_cache, force=force)
+    except ProvisionError as exc:
+        if settings.embed_backend == "onnx":
+            fail(str(exc), 5)
+        console.print(f"warning: {exc}", highlight=False)
+        return
+    verdict = (
+        f"built and verified against fp32 (min cosine {fast.min_cosine:.4f} >= {MIN_COSINE}, "
+        f"token vectors {fast.mean_token_cosine:.4f})"
+        if fast.created
+        else "ready"
+    )
+    console.print(f"fast encoder {verdict}: {fast.path}", highlight=False)
 
 
 @app.command()

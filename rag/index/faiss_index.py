@@ -25,7 +25,8 @@ class FaissFlatIndex:
 
     @classmethod
     def load(cls, path: Path, dim: int) -> FaissFlatIndex:
-        index = faiss.read_index(str(path))
+        # memory-mapped: worker processes share the vectors through the page cache
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
         if index.d != dim:
             raise ValueError(f"FAISS index at {path} has dimension {index.d}, expected {dim}")
         return cls(index)

@@ -83,7 +83,7 @@ class IndexStore:
                 d.doc_id: d for d in (_read_document(x) for x in _jsonl(path, "documents"))
             }
             chunks = [_read_chunk(row) for row in _jsonl(path, "chunks")]
-            vectors = np.load(path / "vectors.npy")
+            vectors = np.load(path / "vectors.npy", mmap_mode="r")  # shared by workers
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexMismatchError(
                 f"index at {path} is unreadable ({exc}); run `rag ingest --rebuild`"

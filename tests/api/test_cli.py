@@ -53,6 +53,20 @@ def test_serve_runs_the_app_factory(env, seeds_dir, uvicorn_calls, monkeypatch):
     assert os.environ["RAG_EMBED_THREADS"] == "1"  # parallel requests share the cores
 
 
+def test_serve_defaults_to_one_worker_per_core_with_uvloop_and_httptools(
+    env, seeds_dir, uvicorn_calls, monkeypatch
+):
+    assert CliRunner().invoke(app, ["ingest", str(seeds_dir)]).exit_code == 0
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    kwargs = uvicorn_calls[-1][1]
+    assert kwargs["workers"] == 3
+    assert kwargs["loop"] == "uvloop" and kwargs["http"] == "httptools"
+    monkeypatch.setenv("RAG_WORKERS", "5")
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert uvicorn_calls[-1][1]["workers"] == 5
+
+
 @pytest.mark.parametrize(
     "args", [["--log-level", "loud"], ["--reload", "--workers", "2"], ["--port", "0"]]
 )
