@@ -16,6 +16,7 @@ import json
 import os
 import struct
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from embeddings.base import ProgressFn, TokenVectors, l2_normalise
 from embeddings.provision import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX
 
 MAX_TOKENS = 512
+MAX_BATCH = 4
 
 
 def word_embeddings(safetensors_file: Path, name: str) -> np.ndarray:
@@ -62,7 +64,8 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         self.encoder_id = encoder_id
-        self.batch_size = batch_size
+        # small batches pad less; measured on the seeds (2 cores): 4 -> 51, 16 -> 44 chunks/s
+        self.batch_size = min(batch_size, MAX_BATCH)
         self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
@@ -71,7 +74,11 @@ class OnnxEncoder:
         )
         self.dim = int(self._words.shape[1])
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        # one thread per run; long inputs run batches in parallel on ``threads`` threads
+        # (measured faster than intra-op threads for a model this small)
+        options.intra_op_num_threads = 1
+        self._parallel = threads or (os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         cpu = ["CPUExecutionProvider"]
@@ -110,11 +117,23 @@ class OnnxEncoder:
         encoded = self._tokenise([prefix + t.strip() for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i][0]))
         out = np.zeros((len(texts), self.dim), np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            pooled = self._run(self._full, [encoded[i] for i in rows])[0]
-            out[rows] = pooled
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+        def run(rows: list[int]) -> None:
+            out[rows] = self._run(self._full, [encoded[i] for i in rows])[0]
+
+        self._map(run, batches)
         return l2_normalise(out)
+
+    def _map(self, func: Any, batches: list[list[int]]) -> None:
+        if self._parallel <= 1 or len(batches) <= 1:
+            for rows in batches:
+                func(rows)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="onnx-encoder")
+        for _ in self._pool.map(func, batches):
+            pass
 
     def _tokens(
         self, hidden: np.ndarray, offsets: list[tuple[int, int]], prefix: str
@@ -154,11 +173,14 @@ class OnnxEncoder:
         encoded = self._tokenise([prefix + t for t in texts])
         out: list[TokenVectors | None] = [None] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i][0]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+        def run(rows: list[int]) -> None:
             hidden = self._run(self._align, [encoded[i] for i in rows])[0]
             for h, i in zip(hidden, rows, strict=True):
                 out[i] = self._tokens(h, encoded[i][1], prefix)
+
+        self._map(run, batches)
         return [tv for tv in out if tv is not None]
 
     def embed_query_with_tokens(self, text: str) -> tuple[np.ndarray, TokenVectors]:
