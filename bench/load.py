@@ -120,11 +120,11 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 def wait_ready(
-    base_url: str, timeout: float, proc: subprocess.Popen[bytes] | None, workers: int
+    base_url: str, timeout: float, proc: subprocess.Popen[bytes] | None, workers: int | None
 ) -> dict[str, object]:
     """Poll /ready over fresh connections until every worker is likely ready."""
     deadline = time.monotonic() + timeout
-    streak, needed = 0, max(3, 4 * workers)
+    streak, needed = 0, max(3, 4 * (workers or os.cpu_count() or 1))
     body: dict[str, object] = {}
     last = "no answer yet"
     while time.monotonic() < deadline:
@@ -435,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        print(f"starting rag serve on {base_url} with {args.workers} worker(s); log: {log_path}")
+        workers = args.workers or os.cpu_count()
+        print(f"starting rag serve on {base_url} with {workers} worker(s); log: {log_path}")
         proc = start_server(port, args.workers, log_path)
     try:
         t0 = time.monotonic()

@@ -60,7 +60,9 @@ class Pipeline:
         with self._lock:
             if self._serving is None:
                 self._serving = cached_encoder(
-                    self._load_embedder(), sentences=self.settings.sentence_cache_size
+                    self._load_embedder(),
+                    sentences=self.settings.sentence_cache_size,
+                    queries=self.settings.answer_cache_size,  # repeated questions
                 )
             return self._serving
 

@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     llm: str | None = Field(None, description="Optional LLM backend name (e.g. local).")
     max_question_chars: int = Field(2000, ge=1)
     answer_cache_size: int = Field(
-        1024, ge=0, description="Answers kept for repeated questions (0: no cache)."
+        1024,
+        ge=0,
+        description="Answers (and question embeddings) kept for repeated questions (0: none).",
     )
     sentence_cache_size: int = Field(
         4096,
