@@ -1,7 +1,8 @@
 """``Embedder`` running the fast int8 encoder (``fast_encoder.py``) through ONNX Runtime.
 
 Torch-free at run time: tokenisation with ``tokenizers`` (the provisioned
-``tokenizer.json``, so tokens and offsets are those of the fp32 model), word embeddings
+``tokenizer.json``, so tokens and offsets are those of the fp32 model; its unigram model
+replaced by the lean one of ``lean_tokenizer.py``, ~240 MB less per process), word embeddings
 gathered from a read-only memory map of ``model.safetensors`` (shared by all worker
 processes through the page cache), the transformer layers in ONNX Runtime.
 
@@ -61,12 +62,13 @@ class OnnxEncoder:
         threads: int | None = None,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
+
+        from embeddings.lean_tokenizer import load_lean_tokenizer
 
         self.encoder_id = encoder_id
         # small batches pad less; measured on the seeds (2 cores): 4 -> 51, 16 -> 44 chunks/s
         self.batch_size = min(batch_size, MAX_BATCH)
-        self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
+        self._tokenizer = load_lean_tokenizer(model_folder / "tokenizer.json")
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
         self._words = word_embeddings(
