@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings import Embedder, UnknownBackendError, build_embedder
@@ -46,7 +47,7 @@ class Pipeline:
         self._index: SearchableIndex | None = None
         self._lock = threading.RLock()
         self._answerers: dict[tuple[str, str | None], Answerer] = {}
-        self._answers: LruCache[Answer] = LruCache(settings.answer_cache_size)
+        self._answers: LruCache[CachedAnswer] = LruCache(settings.answer_cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Pipeline:
@@ -271,34 +272,29 @@ class Pipeline:
 
         Answers of the extractive backend (not an LLM's) are cached (``answer_cache_size``),
         keyed by the normalised question, the options and the index generation: a new index
-        never serves an old answer."""
-        started = time.perf_counter()
-        key = None
-        answerer = self.answerer(llm or self.settings.llm or None)
-        # only answers that are a function of the question and the index (not an LLM's)
-        if self._answers.size > 0 and not hasattr(answerer, "stream"):
-            key = (
-                " ".join(self.check_question(question).split()),
-                top_k or self.settings.top_k,
-                mode or self.settings.retrieval_mode,
-                self.store.current(),
-                answerer.name,
-                id(answerer),
-            )
-            hit = self._answers.get(key)
-            if hit is not None:
-                total = round((time.perf_counter() - started) * 1000, 2)
-                timings = {"embed": 0.0, "search": 0.0, "answer": 0.0, "cached": 1.0,
-                           "total": total}  # fmt: skip
-                return hit.model_copy(update={"question": question, "timings_ms": timings})
+        never serves an old answer (``ask_stream`` shares the cache)."""
         answer: Answer | None = None
         for event in self.ask_stream(question, top_k, mode, llm):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
-        if key is not None:
-            self._answers.put(key, answer)
         return answer
+
+    def _cache_key(
+        self, question: str, top_k: int | None, mode: str | None, answerer: Answerer
+    ) -> Hashable | None:
+        """The answer cache's key for a request, or None when its answer is not cached:
+        only answers that are a function of the question and the index (not an LLM's)."""
+        if self._answers.size <= 0 or hasattr(answerer, "stream"):
+            return None
+        return (
+            " ".join(self.check_question(question).split()),
+            top_k or self.settings.top_k,
+            mode or self.settings.retrieval_mode,
+            self.store.current(),
+            answerer.name,
+            id(answerer),
+        )
 
     def retrieve_passages(
         self, question: str, top_k: int | None = None, mode: str | None = None
@@ -326,11 +322,20 @@ class Pipeline:
     ) -> Iterator[list[Citation] | str | Answer]:
         """The answer as it is made: first the retrieved passages as numbered citations,
         then text pieces (LLM tokens as they are generated; the extractive answer in one
-        piece), then the final, verified ``Answer`` (whose citations are authoritative)."""
+        piece), then the final, verified ``Answer`` (whose citations are authoritative).
+
+        A cached answer (see ``ask``) is replayed: the same events, nothing recomputed,
+        the final ``Answer``'s timings marked ``cached``."""
         started = time.perf_counter()
         answerer = self.answerer(llm or self.settings.llm or None)
+        key = self._cache_key(question, top_k, mode, answerer)
+        hit = None if key is None else self._answers.get(key)
+        if hit is not None:
+            yield from _replay(hit, question, started)
+            return
         query, passages = self.retrieve_passages(question, top_k, mode)
-        yield [citation(n, p, p.chunk.start, p.chunk.end) for n, p in enumerate(passages, 1)]
+        retrieved = [citation(n, p, p.chunk.start, p.chunk.end) for n, p in enumerate(passages, 1)]
+        yield retrieved
         t0 = time.perf_counter()
         draft: Draft | None = None
         stream = getattr(answerer, "stream", None)
@@ -346,7 +351,7 @@ class Pipeline:
         assert draft is not None
         query.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
         extra = {k: getattr(draft, k) for k in _LLM_FIELDS if hasattr(draft, k)}
-        yield Answer(
+        answer = Answer(
             question=question,
             answer=draft.answer,
             abstained=draft.abstained,
@@ -358,6 +363,29 @@ class Pipeline:
             confidence=round(draft.confidence, 4),
             **extra,
         )
+        if key is not None:
+            self._answers.put(key, CachedAnswer(answer, retrieved))
+        yield answer
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """What the answer cache keeps: the answer and the retrieved passages' citations (the
+    first event of ``ask_stream``), so a repeated question replays its whole stream."""
+
+    answer: Answer
+    retrieved: list[Citation]
+
+
+def _replay(
+    hit: CachedAnswer, question: str, started: float
+) -> Iterator[list[Citation] | str | Answer]:
+    """The events of a cached answer, with the caller's own question text echoed."""
+    yield list(hit.retrieved)
+    yield hit.answer.answer
+    total = round((time.perf_counter() - started) * 1000, 2)
+    timings = {"embed": 0.0, "search": 0.0, "answer": 0.0, "cached": 1.0, "total": total}
+    yield hit.answer.model_copy(update={"question": question, "timings_ms": timings})
 
 
 _LLM_FIELDS = ("model", "grounded", "llm_answer", "tokens_per_s")

@@ -178,3 +178,25 @@ def test_openapi_documents_the_short_answer(client):
     assert set(short["required"]) == {"text", "n", "doc_id", "start", "end"}
     assert "document.text[start:end] == text" in short["description"]
     assert "short_answer" in openapi["paths"]["/ask"]["post"]["description"]
+
+
+def test_a_repeated_stream_is_served_from_the_answer_cache(pipeline, make_client):
+    from tests.rag.test_answer_cache import counting
+
+    answerer = counting(pipeline)
+    c = make_client(pipeline)
+    payload = {"question": QUESTIONS[1], "llm": "counting"}
+    runs = []
+    for _ in range(2):
+        with c.stream("POST", "/ask/stream", json=payload) as r:
+            assert r.status_code == 200
+            runs.append(parse_sse(r.read().decode()))
+    assert answerer.calls == 1
+    first, again = runs
+    assert [name for name, _ in again] == [name for name, _ in first]
+    assert again[:-1] == first[:-1]  # the same citations and deltas
+    done = again[-1][1]
+    assert isinstance(done, dict) and done["timings_ms"]["cached"] == 1.0
+    assert without_timings(done) == without_timings(first[-1][1])  # type: ignore[arg-type]
+    assert c.post("/ask", json=payload).json()["timings_ms"]["cached"] == 1.0
+    assert answerer.calls == 1
