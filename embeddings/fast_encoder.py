@@ -200,13 +200,23 @@ def build_fast_encoder(model_folder: Path, out: Path) -> dict[str, Any]:
     return info
 
 
-def export_onnx(model_folder: Path, path: Path, *, layers: int | None) -> None:
+def export_onnx(
+    model_folder: Path,
+    path: Path,
+    *,
+    layers: int | None,
+    bert: Any = None,
+    head: Any = None,
+) -> None:
     """Export the transformer (without the word-embedding lookup) to ONNX: inputs
-    ``embeds`` [batch, tokens, hidden] (word embeddings) and ``mask`` [batch, tokens]."""
+    ``embeds`` [batch, tokens, hidden] (word embeddings) and ``mask`` [batch, tokens].
+    ``bert`` replaces the model of ``model_folder``; with ``head`` (the reader's span head)
+    the output is ``logits`` [batch, tokens, 2]."""
     import torch
     from transformers import BertModel
 
-    bert: Any = BertModel.from_pretrained(str(model_folder), attn_implementation="eager")
+    if bert is None:
+        bert = BertModel.from_pretrained(str(model_folder), attn_implementation="eager")
     bert.eval()
     n_layers = int(bert.config.num_hidden_layers)
     keep = n_layers if layers is None else min(layers, n_layers)
@@ -217,6 +227,7 @@ def export_onnx(model_folder: Path, path: Path, *, layers: int | None) -> None:
             super().__init__()
             self.emb = bert.embeddings
             self.layers = torch.nn.ModuleList(list(bert.encoder.layer)[:keep])
+            self.head = head
 
         def forward(self, embeds: torch.Tensor, mask: torch.Tensor) -> Any:
             tokens = embeds.shape[1]
@@ -229,6 +240,8 @@ def export_onnx(model_folder: Path, path: Path, *, layers: int | None) -> None:
                 h = out[0] if isinstance(out, tuple) else out
                 if i == align_at:
                     aligned = h
+            if self.head is not None:
+                return self.head(h)
             if layers is not None:
                 return aligned
             weights = mask.to(h.dtype).unsqueeze(-1)
@@ -237,9 +250,13 @@ def export_onnx(model_folder: Path, path: Path, *, layers: int | None) -> None:
 
     graph = Graph().eval()
     sample = (torch.randn(2, 7, int(bert.config.hidden_size)), torch.ones(2, 7, dtype=torch.int64))
-    outputs = ["align"] if layers is not None else ["pooled", "align"]
+    if head is not None:
+        outputs = ["logits"]
+    else:
+        outputs = ["align"] if layers is not None else ["pooled", "align"]
     axes = {"embeds": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"},
-            "align": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"}}  # fmt: skip
+            "align": {0: "batch", 1: "tokens"}, "pooled": {0: "batch"},
+            "logits": {0: "batch", 1: "tokens"}}  # fmt: skip
     import warnings
 
     with torch.no_grad(), warnings.catch_warnings():

@@ -9,6 +9,7 @@ Registered on the ``rag`` CLI through the ``hoinghi_qa.commands`` entry-point gr
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -152,6 +153,23 @@ def eval_command(
             "--questions for a second language), save them, then evaluate."
         ),
     ] = False,
+    train_reader: Annotated[
+        bool,
+        typer.Option(
+            help="Fine-tune the extractive reader on a SQuAD-format dev set (--squad, default "
+            "../shared/data/xquad-vi-dev.json; --questions for a second language) and cloze "
+            "questions, save it to rag/answering/reader_weights.*, then exit (25-35 min).",
+        ),
+    ] = False,
+    reader_fold: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=2,
+            help="With --train-reader: leave the articles with index K mod 3 out of training "
+            "and score the reader on their questions.",
+        ),
+    ] = None,
     compare: Annotated[
         tuple[Path, Path] | None,
         typer.Option(help="Compare two report.json files (A → B) and exit.", show_default=False),
@@ -211,6 +229,11 @@ def eval_command(
         "--min-em": min_em,
         "--min-contains": min_contains,
     }
+    if train_reader:
+        _train_reader(squad, questions, reader_fold)
+        return
+    if reader_fold is not None:
+        raise InputError("--reader-fold applies only with --train-reader")
     if calibrate:
         _calibrate(gold, squad, questions)
         squad = None
@@ -318,6 +341,35 @@ def _calibrate(gold: Path, squad: Path | None, questions: Path | None) -> None:
             f"({rates['n_answerable']} answerable, {rates['n_unanswerable']} unanswerable)",
             highlight=False,
         )
+
+
+def _train_reader(squad: Path | None, questions: Path | None, fold: int | None) -> None:
+    """Fine-tune the reader (eval/reader_training.py) and save its weights in the package."""
+    from embeddings.provision import ensure_e5_model
+    from eval.reader_training import train_reader
+    from eval.squad import load_squad
+    from rag.answering import reader
+    from rag.settings import get_settings
+
+    if squad is None:
+        squad = DEFAULT_SQUAD
+        if questions is None and DEFAULT_SQUAD_QUESTIONS.exists():
+            questions = DEFAULT_SQUAD_QUESTIONS
+    load_squad(squad)  # one-line error on a bad file
+    data = json.loads(squad.read_text(encoding="utf-8"))
+    second = json.loads(questions.read_text(encoding="utf-8")) if questions else None
+    settings = get_settings()
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(settings.docs_path.glob("*.txt"))]
+    out = Path(reader.__file__).with_name(reader.WEIGHTS_FILE)
+    meta = train_reader(
+        ensure_e5_model(settings.model_cache).path, data, second, seeds, out, fold=fold,
+        log=lambda message: console.log(message),
+    )  # fmt: skip
+    for lang, score in meta["held_out_scores_gold_window"].items():
+        console.print(
+            f"held-out {lang}: F1 {score['f1']:.3f} EM {score['em']:.3f} (n={score['n']})"
+        )
+    console.print(f"saved {out} (and {out.with_suffix('.json').name})", highlight=False)
 
 
 def _reject(options: Mapping[str, object], why: str) -> None:

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=20)
     candidates: int = Field(30, ge=1, le=500, description="Per-retriever pool before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    reader: bool = Field(
+        True,
+        description="Short answers from the fine-tuned extractive reader (int8, built at "
+        "provisioning from rag/answering/reader_weights.safetensors); false: the span scorer.",
+    )
     translate_english: bool = Field(
         True,
         description="Also use the hand-made English→Vietnamese domain lexicon "

@@ -16,13 +16,17 @@ ANSWERERS = ("extractive", "local", "openai")
 def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
     if name == "extractive":
         from rag.answering.extractive import ExtractiveAnswerer
+        from rag.answering.reader import load_reader
 
         index = pipeline.index()
+        s = pipeline.settings
+        reader = load_reader(pipeline.embedder, s.model_cache) if s.reader else None
         return ExtractiveAnswerer(
             pipeline.embedder,
             index.idf(),
             index.syllable_pairs(),
-            use_lexicon=pipeline.settings.translate_english,
+            use_lexicon=s.translate_english,
+            reader=reader,
         )
     if name in ("local", "openai"):  # an LLM, checked against the extractive answerer
         from rag.answering.grounded import GroundedAnswerer

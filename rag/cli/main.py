@@ -15,6 +15,7 @@ from rag.cli.common import console, friendly_errors, is_interactive, quiet_libra
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
+    from rag.settings import Settings
 
 quiet_libraries()
 
@@ -171,6 +172,32 @@ def model(
         else "ready"
     )
     console.print(f"fast encoder {verdict}: {fast.path}", highlight=False)
+    if settings.reader:
+        _provision_reader(settings, force=force)
+
+
+def _provision_reader(settings: Settings, *, force: bool) -> None:
+    """Build (or find) the int8 reader; a refusal is a warning (the span scorer answers)."""
+    from embeddings.fast_encoder import ensure_fast_encoder
+    from embeddings.onnx_backend import OnnxEncoder
+    from embeddings.provision import ProvisionError, ensure_e5_model
+    from embeddings.reader import ensure_reader
+    from rag.answering.reader import weights_path
+
+    weights = weights_path()
+    if weights is None:
+        console.print("warning: no reader weights in the package; the span scorer answers")
+        return
+    fast = ensure_fast_encoder(settings.model_cache)
+    encoder = OnnxEncoder(
+        ensure_e5_model(settings.model_cache).path, fast.path, encoder_id=fast.encoder_id
+    )
+    try:
+        folder = ensure_reader(settings.model_cache, encoder, weights, force=force)
+    except ProvisionError as exc:
+        console.print(f"warning: {exc}", highlight=False)
+        return
+    console.print(f"reader ready: {folder}", highlight=False)
 
 
 @app.command()

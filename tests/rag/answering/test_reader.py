@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from embeddings.reader import SpanLogits
+from rag.answering.reader import MAX_ANSWER_TOKENS, ReaderSpan, Window, best_span, windows_around
+from rag.answering.sentences import split_sentences
+
+from .test_extractive import _check_citations
+
+TEXT = (
+    "Đây là câu thứ nhất của đoạn văn. Hội nghị diễn ra ngày 19/12/2023 tại Hà Nội. "
+    "Đây là câu thứ ba của đoạn văn. Đây là câu thứ tư của đoạn văn. "
+    "Đây là câu thứ năm của đoạn văn."
+)
+
+
+def _logits(window: str, start_at: int, end_at: int) -> SpanLogits:
+    """Token = one whitespace-separated word; high logits at the given words."""
+    offsets, pos = [], 0
+    for word in window.split(" "):
+        offsets.append((pos, pos + len(word)))
+        pos += len(word) + 1
+    n = len(offsets)
+    start, end = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    start[start_at], end[end_at] = 5.0, 5.0
+    return SpanLogits(start, end, np.asarray(offsets), 0.0)
+
+
+def test_windows_hold_the_sentence_and_its_neighbours_and_merge():
+    base = 100
+    sentences = split_sentences(TEXT, base)
+    out = windows_around([("c", TEXT, base, sentences[1]), ("c", TEXT, base, sentences[2])])
+    assert len(out) == 1  # overlapping windows of one passage merge
+    w = out[0]
+    assert (w.start, w.end) == (sentences[0].start, sentences[3].end)
+    assert TEXT[w.start - base : w.end - base] == w.text
+    apart = windows_around([("c", TEXT, base, sentences[0]), ("c", TEXT, base, sentences[4])])
+    assert [x.text for x in apart] == [
+        TEXT[sentences[0].start - base : sentences[1].end - base],
+        TEXT[sentences[3].start - base : sentences[4].end - base],
+    ]
+
+
+def test_best_span_maps_to_document_offsets_and_trims_punctuation():
+    doc = "X. " + TEXT
+    window = Window("c", 3, 3 + len(TEXT), TEXT)
+    k = TEXT.split(" ").index("19/12/2023")
+    span = best_span([_logits(TEXT, k, k)], [window])
+    assert isinstance(span, ReaderSpan)
+    assert doc[span.start : span.end] == "19/12/2023"
+    # a span ending on "Nội." loses the full stop
+    words = TEXT.split(" ")
+    k = words.index("Nội.")
+    span = best_span([_logits(TEXT, k - 1, k)], [window])
+    assert span is not None and doc[span.start : span.end] == "Hà Nội"
+
+
+def test_best_span_compares_windows_and_limits_length():
+    a, b = Window("a", 0, len(TEXT), TEXT), Window("b", 0, len(TEXT), TEXT)
+    weak, strong = _logits(TEXT, 1, 1), _logits(TEXT, 6, 6)
+    strong.start[6] = strong.end[6] = 9.0
+    weak_only = best_span([weak], [a])
+    assert weak_only is not None and weak_only.window == 0
+    assert best_span([weak, strong], [a, b]).window == 1
+    long_text = " ".join(f"w{i}" for i in range(MAX_ANSWER_TOKENS + 10))
+    lg = _logits(long_text, 0, MAX_ANSWER_TOKENS + 5)
+    span = best_span([lg], [Window("c", 0, len(long_text), long_text)])
+    assert span is not None
+    assert len(long_text[span.start : span.end].split()) <= MAX_ANSWER_TOKENS
+
+
+class _FirstWordReader:
+    """Stands in for the int8 reader: answers with the first word of the first window."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, question, windows):
+        self.calls += 1
+        w = windows[0]
+        first = w.text.split(" ")[0].rstrip(".,")
+        return ReaderSpan(0, w.start, w.start + len(first), 1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?",
+        "When was the 32nd diplomatic conference held?",
+    ],
+)
+def test_answerer_uses_the_reader_span_and_cites_its_sentence(pipeline, question, monkeypatch):
+    answerer = pipeline.answerer("extractive")
+    never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
+    monkeypatch.setitem(answerer.calibration, "thresholds", never)
+    fake = _FirstWordReader()
+    answerer.reader = fake
+    try:
+        answer = pipeline.ask(question)
+    finally:
+        answerer.reader = None
+    assert not answer.abstained and fake.calls == 1
+    _check_citations(pipeline, answer)
+    short = answer.short_answer
+    assert short is not None and " " not in short.text
