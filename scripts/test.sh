@@ -32,9 +32,9 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
   squad=(.venv/bin/rag eval --squad "$xquad/xquad-vi-dev.json")
   english=(--questions "$xquad/xquad-en-dev-questions.json")
   "${squad[@]}" --out "$eval_index/xquad-vi" \
-    --min-f1 0.38 --min-em 0.22 --min-contains 0.75 --min-hit1 0.90 --max-false-abstain 0.06
+    --min-f1 0.56 --min-em 0.43 --min-contains 0.77 --min-hit1 0.90 --max-false-abstain 0.06
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
-    --min-f1 0.18 --min-em 0.12 --min-contains 0.50 --min-hit1 0.68 --max-false-abstain 0.10
+    --min-f1 0.38 --min-em 0.26 --min-contains 0.53 --min-hit1 0.68 --max-false-abstain 0.10
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \
     --min-abstain 0.92 --max-false-abstain 0.07
   "${squad[@]}" "${english[@]}" --holdout-articles 4 --out "$eval_index/xquad-en-holdout" \

@@ -177,3 +177,15 @@ def test_check_floors(floors, message):
 
 def test_undefined_metric_fails_its_floor():
     assert "undefined" in check_floors({"abstain_rate": None}, {"--min-abstain": 0.5})
+
+
+def test_reader_fold_needs_train_reader(env, gold):
+    result = invoke("--gold", str(gold), "--reader-fold", "1")
+    assert result.exit_code == 2
+    assert "--reader-fold applies only with --train-reader" in result.output
+
+
+def test_train_reader_rejects_a_missing_squad_file(env, tmp_path):
+    result = invoke("--train-reader", "--squad", str(tmp_path / "none.json"))
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
