@@ -41,7 +41,7 @@ from embeddings.provision import (
 READER_FORMAT = 1
 READER_FILE = "reader.onnx"
 INFO_FILE = "reader.json"
-MAX_PAIR_TOKENS = 256  # the length the reader was trained on (question + window)
+MAX_PAIR_TOKENS = 160  # the length the reader was trained on (question + window)
 MIN_AGREEMENT = 0.75  # int8 best span == fp32 best span on this share of the sample (6 of 8)
 MIN_LOGIT_CORRELATION = 0.98
 SEP_ID = 2  # ``</s>`` of the XLM-R vocabulary
