@@ -181,6 +181,10 @@ class Pipeline:
     def check_question(self, question: object) -> str:
         if not isinstance(question, str):
             raise InputError("question must be a string")
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
+            raise InputError("question is not valid Unicode text (lone surrogate)") from None
         text = normalize_text(_INVISIBLE.sub("", question)).strip()
         if not text:
             raise InputError("question is empty")

@@ -192,3 +192,12 @@ def test_unexpected_exception_in_stream_is_500_json(api_pipeline, make_client, m
     monkeypatch.setattr(api_pipeline, "ask_stream", boom)
     client = make_client(api_pipeline)
     assert_error(client.post("/ask/stream", json={"question": Q}), 500, "internal_error")
+
+
+@pytest.mark.parametrize("endpoint", QUESTION_ENDPOINTS)
+@pytest.mark.parametrize("escaped", [r"\ud800", r"Hội nghị \udfff", r"\udc00\ud800"])
+def test_lone_surrogates_are_a_clear_422_not_a_5xx(client, endpoint, escaped):
+    body = '{"question": "' + escaped + '"}'  # valid JSON, but not valid Unicode text
+    response = client.post(endpoint, content=body, headers={"content-type": "application/json"})
+    assert_error(response, 422, "invalid_input")
+    assert "Unicode" in response.json()["error"]["message"]
