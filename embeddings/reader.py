@@ -45,6 +45,7 @@ MAX_PAIR_TOKENS = 160  # the length the reader was trained on (question + window
 MIN_AGREEMENT = 0.75  # int8 best span == fp32 best span on this share of the sample (6 of 8)
 MIN_LOGIT_CORRELATION = 0.98
 SEP_ID = 2  # ``</s>`` of the XLM-R vocabulary
+MAX_ANSWER_TOKENS = 30
 
 # Fixed verification pairs (question, window): seed-style sentences, three languages.
 VERIFY_PAIRS: tuple[tuple[str, str], ...] = (
@@ -162,17 +163,23 @@ def verify_reader(fast: OnnxReader, bert: Any, head: Any) -> tuple[float, float]
         got = fast.raw_logits([ids])[0]
         corr.append(float(np.corrcoef(ref[:, 0], got[:, 0])[0, 1]))
         corr.append(float(np.corrcoef(ref[:, 1], got[:, 1])[0, 1]))
-        agree += _best(ref) == _best(got)
+        agree += (
+            best_token_span(ref[:, 0], ref[:, 1])[:2] == best_token_span(got[:, 0], got[:, 1])[:2]
+        )
     return agree / len(VERIFY_PAIRS), float(np.mean(corr))
 
 
-def _best(logits: np.ndarray, longest: int = 30) -> tuple[int, int]:
-    s, e = logits[:, 0], logits[:, 1]
-    scores = s[:, None] + e[None, :]
-    n = len(s)
+def best_token_span(
+    start: np.ndarray, end: np.ndarray, longest: int = MAX_ANSWER_TOKENS
+) -> tuple[int, int, float]:
+    """(first token, last token, start + end logit) of the best span of at most ``longest``
+    tokens."""
+    n = len(start)
+    scores = start[:, None] + end[None, :]
     allowed = np.triu(np.ones((n, n), bool)) & ~np.triu(np.ones((n, n), bool), longest)
     flat = int(np.argmax(np.where(allowed, scores, -np.inf)))
-    return divmod(flat, n)
+    i, j = divmod(flat, n)
+    return i, j, float(scores[i, j])
 
 
 def ensure_reader(cache_dir: Path, encoder: Any, weights: Path, *, force: bool = False) -> Path:

@@ -24,13 +24,14 @@ import json
 import math
 import random
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embeddings.reader import best_token_span
 from eval.cloze import cloze_questions
+from eval.metrics.squad import exact_match, f1_score
 from rag.answering.sentences import split_sentences
 
 RANK = 16
@@ -41,7 +42,6 @@ BATCH = 16
 EPOCHS = 3
 LEARNING_RATE = 4e-4
 NEGATIVE_SHARE = 0.2  # windows without the answer, per window with it
-MAX_ANSWER_TOKENS = 30
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,6 @@ def cloze_examples(texts: list[str], rng: random.Random) -> list[Example]:
         for c in cloze_questions(text, rng):
             out.append(Example(c.question, text, c.start, c.end, (text[c.start : c.end],), "cloze"))
     return out
-
-
-def normalise_tokens(text: str) -> list[str]:
-    text = unicodedata.normalize("NFC", text).lower()
-    return "".join(c for c in text if not unicodedata.category(c).startswith("P")).split()
-
-
-def f1_score(prediction: str, gold: str) -> float:
-    p, g = normalise_tokens(prediction), normalise_tokens(gold)
-    common = sum((collections.Counter(p) & collections.Counter(g)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 class _Trainer:
@@ -229,21 +215,21 @@ class _Trainer:
                     log(f"epoch {epoch} step {b // BATCH}: loss {loss.item():.3f} ({spent:.0f} s)")
 
     def predict(self, ex: Example) -> str:
+        """The best span over the example's windows (as the int8 reader decodes it)."""
         torch = self.torch
         best, text = -math.inf, ""
+        shift = len("passage: ")
         with torch.no_grad():
             for f in self.features(ex):
+                if not f["inside"]:
+                    continue
                 start, end = self.logits(torch.tensor([f["ids"]]), torch.tensor([f["mask"]]))
-                for i in f["inside"]:
-                    for j in f["inside"]:
-                        if i <= j < i + MAX_ANSWER_TOKENS:
-                            score = float(start[0, i] + end[0, j])
-                            if score > best:
-                                shift = len("passage: ")
-                                best = score
-                                text = ex.context[
-                                    f["offsets"][i][0] - shift : f["offsets"][j][1] - shift
-                                ]
+                inside = f["inside"]
+                i, j, score = best_token_span(start[0, inside].numpy(), end[0, inside].numpy())
+                if score > best:
+                    best = score
+                    a, b = f["offsets"][inside[i]][0], f["offsets"][inside[j]][1]
+                    text = ex.context[a - shift : b - shift]
         return text
 
     def save(self, path: Path, meta: dict[str, Any]) -> None:
@@ -295,8 +281,8 @@ def train_reader(
             f1 = em = 0.0
             for ex in group:
                 predicted = trainer.predict(in_window(ex, test_rng))
-                f1 += max(f1_score(predicted, g) for g in ex.answers)
-                em += max(normalise_tokens(predicted) == normalise_tokens(g) for g in ex.answers)
+                f1 += f1_score(predicted, ex.answers)
+                em += exact_match(predicted, ex.answers)
             scores[lang] = {
                 "n": len(group),
                 "f1": round(f1 / len(group), 3),

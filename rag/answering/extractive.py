@@ -93,7 +93,6 @@ class Reading:
     coverage: float = 0.0
     unseen: float = 0.0
     best_index: int = 0
-    read: tuple[Candidate, ReaderSpan] | None = None  # the reader's span and its sentence
 
     @property
     def best(self) -> Candidate:
@@ -295,11 +294,6 @@ class ExtractiveAnswerer:
             f"{lang}*coverage": reading.coverage,
             f"{lang}*unseen": reading.unseen,
         }
-        if reading.read is not None:  # the reader's span score, and its margin over "no span"
-            span = reading.read[1]
-            f["reader"] = span.score
-            f["reader_margin"] = span.score - span.null
-            f[f"{lang}*reader_margin"] = span.score - span.null
         return f
 
     def confidence(self, features: dict[str, float]) -> float:
@@ -409,7 +403,6 @@ class ExtractiveAnswerer:
             reading.best_index = spans[0].sentence_index
             reading.coverage = coverage[spans[0].sentence_index] if coverage else 0.0
         reading.unseen = self.unseen_share(info)
-        reading.read = self._read_span(query.text, reading)
         return reading
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
@@ -420,7 +413,7 @@ class ExtractiveAnswerer:
         conf = self.confidence(self.evidence(reading))
         if conf < self.calibration["thresholds"].get(info.lang, 0.0):
             return self._abstain(info, passages, conf)
-        read = reading.read
+        read = self._read_span(query.text, reading)  # only for answers given (~35 ms)
         if read is not None:
             best = read[0]
         chosen = [best, *self._complements(info, best, reading.ranked[1:12])]

@@ -20,14 +20,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from embeddings.reader import MAX_ANSWER_TOKENS as MAX_ANSWER_TOKENS
+from embeddings.reader import best_token_span
 from rag.answering.sentences import Sentence, split_sentences
 
 logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "reader_weights.safetensors"
-MAX_ANSWER_TOKENS = 30
 _EDGE = " \t\n,.;:!?…\"'“”‘’«»-–—"
 
 
@@ -81,22 +80,15 @@ def best_span(logits: list[Any], windows: list[Window]) -> ReaderSpan | None:
     """The best span over all windows (``logits``: the reader's ``SpanLogits`` per window)."""
     best: ReaderSpan | None = None
     for w, (lg, window) in enumerate(zip(logits, windows, strict=True)):
-        n = len(lg.start)
-        if n == 0:
+        if len(lg.start) == 0:
             continue
-        scores = lg.start[:, None] + lg.end[None, :]
-        allowed = np.triu(np.ones((n, n), bool)) & ~np.triu(
-            np.ones((n, n), bool), MAX_ANSWER_TOKENS
-        )
-        flat = int(np.argmax(np.where(allowed, scores, -np.inf)))
-        i, j = divmod(flat, n)
+        i, j, score = best_token_span(lg.start, lg.end)
         a, b = int(lg.offsets[i][0]), int(lg.offsets[j][1])
         text = window.text[a:b]
         lead = len(text) - len(text.lstrip(_EDGE))
         trail = len(text) - len(text.rstrip(_EDGE))
         if lead + trail >= len(text):
             continue
-        score = float(scores[i, j])
         if best is None or score > best.score:
             start = window.start + a + lead
             best = ReaderSpan(w, start, window.start + b - trail, score, lg.null)

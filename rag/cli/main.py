@@ -178,9 +178,8 @@ def model(
 
 def _provision_reader(settings: Settings, *, force: bool) -> None:
     """Build (or find) the int8 reader; a refusal is a warning (the span scorer answers)."""
-    from embeddings.fast_encoder import ensure_fast_encoder
-    from embeddings.onnx_backend import OnnxEncoder
-    from embeddings.provision import ProvisionError, ensure_e5_model
+    from embeddings.factory import build_embedder
+    from embeddings.provision import ProvisionError
     from embeddings.reader import ensure_reader
     from rag.answering.reader import weights_path
 
@@ -188,10 +187,7 @@ def _provision_reader(settings: Settings, *, force: bool) -> None:
     if weights is None:
         console.print("warning: no reader weights in the package; the span scorer answers")
         return
-    fast = ensure_fast_encoder(settings.model_cache)
-    encoder = OnnxEncoder(
-        ensure_e5_model(settings.model_cache).path, fast.path, encoder_id=fast.encoder_id
-    )
+    encoder = build_embedder("onnx", cache_dir=settings.model_cache)
     try:
         folder = ensure_reader(settings.model_cache, encoder, weights, force=force)
     except ProvisionError as exc:

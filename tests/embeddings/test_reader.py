@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from embeddings.provision import PASSAGE_PREFIX, QUERY_PREFIX
-from embeddings.reader import MAX_PAIR_TOKENS, SEP_ID, OnnxReader, _best, weights_digest
+from embeddings.reader import MAX_PAIR_TOKENS, SEP_ID, OnnxReader, best_token_span, weights_digest
 
 
 class _WordTokenizer:
@@ -51,7 +51,7 @@ def test_best_span_respects_order_and_length():
     logits = np.zeros((50, 2), np.float32)
     logits[10, 0], logits[5, 1] = 9.0, 9.0  # end before start: not allowed
     logits[12, 1] = 3.0
-    assert _best(logits) == (10, 12)
+    assert best_token_span(logits[:, 0], logits[:, 1])[:2] == (10, 12)
 
 
 def test_weights_digest_names_the_weights(tmp_path: Path):
