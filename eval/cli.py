@@ -193,6 +193,14 @@ def eval_command(
             rich_help_panel="SQuAD",
         ),
     ] = None,
+    strip_accents: Annotated[
+        bool,
+        typer.Option(
+            "--strip-accents",
+            help="Ask the questions without diacritics (as many users type them).",
+            rich_help_panel="SQuAD",
+        ),
+    ] = False,
     holdout_articles: Annotated[
         int | None,
         typer.Option(
@@ -240,7 +248,7 @@ def eval_command(
         questions = None
     squad_only = {
         "--questions": questions, "--holdout-articles": holdout_articles, "--seed": seed,
-        "--limit": limit,
+        "--limit": limit, "--strip-accents": strip_accents or None,
     }  # fmt: skip
     if squad is not None:
         gold_only = {
@@ -253,7 +261,7 @@ def eval_command(
         _reject(gold_only, "applies to the gold set, not with --squad")
         _squad(
             squad, questions=questions, holdout_articles=holdout_articles or 0, seed=seed or 0,
-            limit=limit, top_k=top_k, mode=mode, llm=llm, out=out,
+            limit=limit, top_k=top_k, mode=mode, llm=llm, out=out, strip_accents=strip_accents,
             floors={k: v for k, v in floors.items() if k in SQUAD_FLOORS},
         )  # fmt: skip
         return
@@ -429,6 +437,7 @@ def _squad(
     llm: str | None,
     out: Path | None,
     floors: Mapping[str, float | None],
+    strip_accents: bool = False,
 ) -> None:
     """``rag eval --squad``: build a temporary index of the file's paragraphs, score, report."""
     if mode is not None and mode not in MODE_CHOICES[:-1]:
@@ -454,6 +463,7 @@ def _squad(
         run = run_squad(
             Settings(), data, questions=questions, holdout_articles=holdout_articles, seed=seed,
             limit=limit, top_k=top_k, mode=mode, llm=llm, on_record=advance,
+            strip_accents=strip_accents,
         )  # fmt: skip
     out = out or Path("reports") / f"squad-{dt.datetime.now():%Y%m%d-%H%M%S}"
     paths = write_squad_report(run, out)

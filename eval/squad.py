@@ -46,7 +46,7 @@ from rag.language import detect_language
 from rag.pipeline import Pipeline
 from rag.retrieval.factory import MODES
 from rag.settings import Settings
-from rag.textnorm import fold, normalize_text
+from rag.textnorm import fold, normalize_text, strip_diacritics
 
 SEARCH_K = 10
 GROUPS = ("article", "type", "lang")
@@ -442,10 +442,11 @@ def run_squad(
     llm: str | None = None,
     index_dir: str | Path | None = None,
     on_record: Callable[[SquadRecord], None] | None = None,
+    strip_accents: bool = False,
 ) -> SquadRun:
     """Index the paragraphs of ``squad_path`` (minus ``holdout_articles`` articles), ask its
     questions (the first ``limit``; texts replaced by ``questions``, a file or a mapping of
-    id → text) and score the short answers.
+    id → text; ``strip_accents``: then typed without diacritics) and score the short answers.
 
     ``pipeline_or_settings`` gives the settings (and, for a ``Pipeline``, the loaded
     embedder); its own index is never touched. The index is built in a temporary folder
@@ -460,6 +461,9 @@ def run_squad(
             questions_file = str(questions)
             questions = load_question_texts(questions)
         data, replaced = replace_questions(data, questions)
+    if strip_accents:  # questions as typed without diacritics (after any replacement)
+        bare = {q.id: strip_diacritics(q.question) for q in data.questions}
+        data, _ = replace_questions(data, bare)
     if limit is not None and limit < 1:
         raise InputError("--limit must be at least 1")
     if not 1 <= top_k <= 20:
@@ -494,6 +498,7 @@ def run_squad(
             "squad_file": str(data.path),
             "questions_file": questions_file,
             "questions_replaced": replaced,
+            "questions_without_diacritics": strip_accents,
             "articles": len(data.articles),
             "holdout_articles": holdout_articles,
             "seed": seed,

@@ -413,7 +413,8 @@ class ExtractiveAnswerer:
         conf = self.confidence(self.evidence(reading))
         if conf < self.calibration["thresholds"].get(info.lang, 0.0):
             return self._abstain(info, passages, conf)
-        read = self._read_span(query.text, reading)  # only for answers given (~35 ms)
+        # only for answers given (~35 ms)
+        read = self._read_span(_encoder_text(query), reading)
         if read is not None:
             best = read[0]
         chosen = [best, *self._complements(info, best, reading.ranked[1:12])]
@@ -506,6 +507,17 @@ class ExtractiveAnswerer:
         ]
         message = ABSTAIN_MESSAGES[info.lang]
         return Draft(message, True, citations, conf if math.isfinite(conf) else -99.0)
+
+
+def _encoder_text(query: Query) -> str:
+    """The question as the reader should read it: for a question typed without diacritics,
+    the text with its diacritics restored from the corpus (what dense retrieval embeds); the
+    reader was trained on accented Vietnamese. On the XQuAD dev questions with their
+    diacritics stripped, short-answer F1 0.290 -> 0.480 (eval/README.md). The abstention
+    evidence keeps the question as typed: restoring it there too made unanswerable questions
+    look answered (held-out abstention 0.922 -> 0.489), since restoration picks the corpus's
+    own words."""
+    return query.dense_text or query.text
 
 
 def _wh_syllables(question: str, before: frozenset[str], after: frozenset[str]) -> frozenset[str]:

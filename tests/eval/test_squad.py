@@ -252,3 +252,16 @@ def test_report_files(hash_settings, squad_file, fake_answers, tmp_path):
     assert "## Per article" in md and "## Per type" in md
     assert (tmp_path / "report" / F1_PNG).stat().st_size > 1000
     assert (tmp_path / "report" / CURVE_PNG).stat().st_size > 1000
+
+
+def test_strip_accents_asks_the_questions_without_diacritics(
+    hash_settings, squad_file, fake_answers
+):
+    from rag.textnorm import strip_diacritics
+
+    plain = run_squad(hash_settings, squad_file, limit=4, mode="bm25")
+    run = run_squad(hash_settings, squad_file, limit=4, mode="bm25", strip_accents=True)
+    assert run.config["questions_without_diacritics"] is True
+    asked = [r.question for r in run.records]
+    assert asked == [strip_diacritics(r.question) for r in plain.records]
+    assert any(a != r.question for a, r in zip(asked, plain.records, strict=True))

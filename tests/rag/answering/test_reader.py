@@ -74,9 +74,11 @@ class _FirstWordReader:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.questions: list[str] = []
 
     def read(self, question, windows):
         self.calls += 1
+        self.questions.append(question)
         w = windows[0]
         first = w.text.split(" ")[0].rstrip(".,")
         return ReaderSpan(0, w.start, w.start + len(first), 1.0, 0.0)
@@ -103,3 +105,22 @@ def test_answerer_uses_the_reader_span_and_cites_its_sentence(pipeline, question
     _check_citations(pipeline, answer)
     short = answer.short_answer
     assert short is not None and " " not in short.text
+
+
+def test_reader_reads_an_unaccented_question_with_its_diacritics_restored(pipeline, monkeypatch):
+    from rag.textnorm import strip_diacritics
+
+    answerer = pipeline.answerer("extractive")
+    never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
+    monkeypatch.setitem(answerer.calibration, "thresholds", never)
+    fake = _FirstWordReader()
+    answerer.reader = fake
+    question = "Hoi nghi ngoai giao lan thu 32 dien ra ngay nao?"
+    try:
+        pipeline.ask(question)
+    finally:
+        answerer.reader = None
+    assert fake.calls == 1
+    read = fake.questions[0]
+    assert read != question and strip_diacritics(read) == question
+    assert "Hội nghị" in read or "hội nghị" in read
