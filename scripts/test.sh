@@ -35,6 +35,8 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
     --min-f1 0.56 --min-em 0.43 --min-contains 0.77 --min-hit1 0.90 --max-false-abstain 0.06
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
     --min-f1 0.38 --min-em 0.26 --min-contains 0.53 --min-hit1 0.68 --max-false-abstain 0.10
+  "${squad[@]}" --strip-accents --out "$eval_index/xquad-vi-noaccent" \
+    --min-f1 0.45 --min-em 0.31 --min-contains 0.69 --min-hit1 0.88 --max-false-abstain 0.13
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \
     --min-abstain 0.92 --max-false-abstain 0.07
   "${squad[@]}" "${english[@]}" --holdout-articles 4 --out "$eval_index/xquad-en-holdout" \
