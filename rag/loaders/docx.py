@@ -30,9 +30,7 @@ def load_docx(path: Path, data: bytes) -> Loaded:
         blocks, heading = _blocks(document)
         core_title = document.core_properties.title
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(
-            f"{path}: not a readable .docx file ({first_error_line(exc)})"
-        ) from exc
+        raise DocumentError(f"{path}: not a readable .docx file ({first_error_line(exc)})") from exc
     if not any(b.strip() for b in blocks):
         raise DocumentError(f"{path}: the document has no text")
     text = cleaned("\n\n".join(b for b in blocks if b.strip()), str(path))

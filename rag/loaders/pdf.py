@@ -22,6 +22,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,7 @@ def line_spacing(pages: list[list[_Line]]) -> float:
     between consecutive lines of the same size (0.0 when no line positions are known)."""
     gaps: Counter[float] = Counter()
     for lines in pages:
-        for a, b in zip(lines, lines[1:], strict=False):
+        for a, b in pairwise(lines):
             if a.y is not None and b.y is not None and abs(a.size - b.size) <= 0.5:
                 gap = round(a.y - b.y, 1)
                 if gap > 0:
@@ -201,18 +202,24 @@ def join_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
     """The pages' texts joined, and the offset where each page starts.
 
     A page that ends mid-sentence and a next page starting in lower case are one paragraph.
+    A page without text starts where the next text starts (it holds no character).
     """
     text = ""
     starts: list[int] = []
+    empty = 0  # pages without text waiting for the next page's start
     for page in pages:
-        if text and page:
-            if _continues(text, page):
-                text = join_lines(text, page)
-                starts.append(len(text) - len(page))
-                continue
-            text += "\n\n"
-        starts.append(len(text))
-        text += page
+        if not page:
+            empty += 1
+            continue
+        if not text:
+            text = page
+        elif _continues(text, page):
+            text = join_lines(text, page)
+        else:
+            text = f"{text}\n\n{page}"
+        starts.extend([len(text) - len(page)] * (empty + 1))
+        empty = 0
+    starts.extend([len(text)] * empty)
     return text, tuple(starts)
 
 
