@@ -151,7 +151,8 @@ def strip_site_suffix(title: str, site: str | None, *, guess: bool = True) -> st
     """``title`` without a trailing (or leading) " | Site" / " - Site" part.
 
     With the site's name known (``og:site_name``) only that is removed; else, with
-    ``guess``, the last part after a separator when it is short and shorter than the rest.
+    ``guess``, the last part after a separator when it looks like a name (capitalised, short,
+    shorter than the rest): "Phát triển kinh tế - xã hội" keeps its last words.
     """
     title = " ".join(title.split())
     parts = _TITLE_SEPARATOR_RE.split(title)
@@ -166,7 +167,8 @@ def strip_site_suffix(title: str, site: str | None, *, guess: bool = True) -> st
         return title
     last = parts[-1]
     rest = title[: _last_separator(title).start()].strip()
-    if guess and len(last) <= _SITE_SUFFIX_CHARS and len(last) < len(rest):
+    capitalised = last[:1].isupper() or last[:1].isdigit()
+    if guess and capitalised and len(last) <= _SITE_SUFFIX_CHARS and len(last) < len(rest):
         return rest
     return title
 

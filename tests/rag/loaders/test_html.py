@@ -131,6 +131,7 @@ def test_date_from_the_text_head_when_no_metadata(tmp_path: Path) -> None:
         ("Hội nghị: những điểm mới", None, "Hội nghị: những điểm mới"),
         ("Ngắn - Một phần sau dài hơn nhiều", None, "Ngắn - Một phần sau dài hơn nhiều"),
         ("Không có dấu phân cách", None, "Không có dấu phân cách"),
+        ("Phát triển kinh tế - xã hội", None, "Phát triển kinh tế - xã hội"),  # not a site
     ],
 )
 def test_strip_site_suffix(title: str, site: str | None, expected: str) -> None:
