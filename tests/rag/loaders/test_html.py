@@ -69,10 +69,13 @@ MANUAL_PAGE = """<!DOCTYPE html><html><head><title>Importing documents | Acme Ma
 </main></body></html>"""
 
 
-def test_manual_page_title_is_not_a_hidden_popup_heading(tmp_path: Path) -> None:
-    """The issue's software-manual pages: a help pop-up's heading came first."""
+@pytest.mark.parametrize("head", ["<title>Importing documents | Acme Manual</title>", ""])
+def test_manual_page_title_is_not_a_hidden_popup_heading(tmp_path: Path, head: str) -> None:
+    """The issue's software-manual pages: a help pop-up's heading came first (without a
+    <title>, trafilatura alone titles this page "Keyboard shortcuts")."""
     path = tmp_path / "import.html"
-    path.write_text(MANUAL_PAGE, encoding="utf-8")
+    page = MANUAL_PAGE.replace("<title>Importing documents | Acme Manual</title>", head)
+    path.write_text(page, encoding="utf-8")
     (doc,) = load_documents([path])
     assert doc.title == "Importing documents"
     assert "Keyboard shortcuts" not in doc.text and "Press ?" not in doc.text
