@@ -173,7 +173,7 @@ def _load_binary(path: Path, suffix: str, data: bytes) -> Loaded:
 
 def _from_loaded(path: Path, loaded: Loaded) -> Document:
     """A file's Document: its stated title (else first line) and date (else one in its head)."""
-    date, source = dated(loaded.date, loaded.text)
+    date, source = dated(loaded.date, loaded.text, loaded.date_source)
     return Document(
         doc_id=path.stem,
         title=loaded.title or _first_line(loaded.text),
@@ -186,10 +186,10 @@ def _from_loaded(path: Path, loaded: Loaded) -> Document:
     )
 
 
-def dated(stated: str | None, text: str) -> tuple[str | None, str | None]:
-    """(date, date_source): the metadata's ISO date, else a full date in the text's head."""
+def dated(stated: str | None, text: str, stated_in: str = "meta") -> tuple[str | None, str | None]:
+    """(date, date_source): the stated ISO date, else a full date in the text's head."""
     if stated:
-        return stated, "meta"
+        return stated, stated_in
     found = extract_date(text)
     return (found, "text") if found else (None, None)
 

@@ -22,7 +22,9 @@ class Loaded:
     title: str | None = None
     """Title stated by the file's metadata or structure; None: use the first line."""
     date: str | None = None
-    """ISO date stated by the file's metadata; None: look for one in the text's head."""
+    """ISO date the file states; None: look for one in the text's head."""
+    date_source: str = "meta"
+    """Where ``date`` came from: "meta" (metadata) or "text" (written in the page)."""
     pages: tuple[int, ...] = ()
     """Offsets in ``text`` where each page starts (paged formats only)."""
     url: str | None = None

@@ -3,9 +3,10 @@
 * Title, first found: ``og:title``, ``<title>`` without its site suffix ("Bài viết | Báo
   X", "Bài viết - Báo X"), the first visible ``<h1>``.
 * Date, first found: ``article:published_time`` (and the other publication-date meta
-  tags), JSON-LD ``datePublished``, the first visible ``<time datetime>``. No guess from
-  the text here: ``rag.documents`` only falls back to a full date stated in the article
-  head (never a bare year).
+  tags), JSON-LD ``datePublished``, the first visible ``<time datetime>``; else a full
+  date written in the lines right after the first visible ``<h1>`` (a byline the main-text
+  extraction may leave out; ``date_source="text"``). Never a guess (a bare year, a date in
+  a footer): ``rag.documents`` then only looks at the head of the extracted text.
 * Boilerplate never reaches the title or the text: scripts, navigation, page headers and
   footers, asides, dialogs and hidden elements (``hidden``, ``aria-hidden="true"``,
   ``display:none``) are removed before ``trafilatura`` extracts the main text.
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.dates import parse_date
+from rag.dates import HEADER_LINES, extract_date, parse_date
 from rag.errors import DocumentError
 from rag.loaders import Loaded, cleaned, first_error_line
 from rag.textnorm import fold, normalize_text
@@ -56,6 +57,9 @@ def load_html(path: Path, raw: str) -> Loaded:
     remove_boilerplate(tree)
     title = page_title(tree, metas)
     date = page_date(tree, metas, ld)
+    date_source = "meta"
+    if date is None:
+        date, date_source = byline_date(tree), "text"
     body = trafilatura.extract(
         lxml.html.tostring(tree, encoding="unicode"),
         output_format="txt",
@@ -67,7 +71,7 @@ def load_html(path: Path, raw: str) -> Loaded:
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}"
     url = _canonical_url(tree) or metas.get("og:url")
-    return Loaded(text=text, title=title, date=date, url=url or None)
+    return Loaded(text=text, title=title, date=date, date_source=date_source, url=url or None)
 
 
 def _text(element: Any) -> str:
@@ -199,6 +203,21 @@ def page_date(tree: Any, metas: dict[str, str], ld: list[dict[str, Any]]) -> str
         iso = parse_date(time.get("datetime") or "")
         if iso:
             return iso
+    return None
+
+
+def byline_date(tree: Any) -> str | None:
+    """A full date in the visible text right after the first ``<h1>`` (title, byline)."""
+    h1 = next((h for h in tree.iter("h1") if _text(h)), None)
+    if h1 is None:
+        return None
+    heading = [t.strip() for t in h1.itertext() if t.strip()]
+    body = tree.find("body")
+    pieces = [t.strip() for t in (body if body is not None else tree).itertext() if t.strip()]
+    for i in range(len(pieces) - len(heading) + 1):
+        if pieces[i : i + len(heading)] == heading:
+            after = pieces[i + len(heading) :][:HEADER_LINES]
+            return extract_date("\n".join(normalize_text(p) for p in after))
     return None
 
 

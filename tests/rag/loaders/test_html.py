@@ -139,3 +139,31 @@ def test_date_from_the_text_head_when_no_metadata(tmp_path: Path) -> None:
 )
 def test_strip_site_suffix(title: str, site: str | None, expected: str) -> None:
     assert strip_site_suffix(title, site) == expected
+
+
+def test_byline_date_outside_the_main_text(tmp_path: Path) -> None:
+    """A date written under the headline, in a byline the main text leaves out."""
+    path = tmp_path / "byline.html"
+    path.write_text(
+        "<html><body><div class='head'><h1>Hội nghị ngoại giao lần thứ 32</h1>"
+        "<div class='meta'><span>Văn Ngọc</span> <span>Thứ 3, 19/12/2023 | 15:18</span></div>"
+        "</div><article><p>Sáng 19/12, Tổng Bí thư Nguyễn Phú Trọng dự và phát biểu chỉ đạo "
+        "tại Hội nghị ngoại giao lần thứ 32.</p><p>Hội nghị được tổ chức trực tuyến tới các "
+        "điểm cầu trong cả nước.</p></article>"
+        "<div class='footer-note'>Cập nhật 01/01/2024</div></body></html>",
+        encoding="utf-8",
+    )
+    (doc,) = load_documents([path])
+    assert (doc.date, doc.date_source) == ("2023-12-19", "text")
+
+
+def test_no_byline_date_from_far_below_the_headline(tmp_path: Path) -> None:
+    filler = "".join(f"<p>Đoạn {i} nói về công tác đối ngoại nhân dân.</p>" for i in range(12))
+    path = tmp_path / "far.html"
+    path.write_text(
+        f"<html><body><h1>HỘI NGHỊ ĐỐI NGOẠI NHÂN DÂN NĂM 2023</h1>{filler}"
+        "<p>Tin cũ ngày 01/01/2020</p></body></html>",
+        encoding="utf-8",
+    )
+    (doc,) = load_documents([path])
+    assert doc.date is None and doc.date_source is None
