@@ -115,6 +115,7 @@ class ChunkSpan(BaseModel):
     index: int
     start: int = Field(description="Start offset in the document's cleaned text.")
     end: int = Field(description="End offset (exclusive).")
+    page: int | None = Field(None, description="1-based page of `start` (null: no pages).")
 
 
 class DocumentDetail(BaseModel):
@@ -124,9 +125,17 @@ class DocumentDetail(BaseModel):
     title: str
     source: str
     date: str | None
+    date_source: str | None = Field(
+        None, description='"meta" (file metadata), "text" (a date in the article head) or null.'
+    )
     url: str | None
     content_hash: str
     text: str
+    pages: list[int] = Field(
+        default_factory=list,
+        description="Offset in `text` where each page starts (page n starts at pages[n-1]); "
+        "empty for documents without pages (everything but PDF).",
+    )
     chunks: list[ChunkSpan]
 
 

@@ -1,21 +1,30 @@
-"""Load documents (.txt, .md, .html/.htm, .jsonl) into cleaned :class:`Document` records."""
+"""Load documents (.txt, .md, .html/.htm, .jsonl, .pdf, .docx) into cleaned
+:class:`Document` records.
+
+Text formats are read here; HTML, PDF and DOCX by their readers in ``rag.loaders``. A
+document's date is one it states: from its metadata (``date_source="meta"``: HTML meta
+tags, a JSONL ``date``) or a full date in the head of its text (``"text"``); else None.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from rag.cleaning import clean_text
 from rag.dates import extract_date, parse_date
 from rag.errors import DocumentError
+from rag.loaders import Loaded, cleaned
 from rag.textnorm import normalize_text
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl", ".pdf", ".docx"})
+BINARY_SUFFIXES = frozenset({".pdf", ".docx"})
+DATE_SOURCES = ("meta", "text")
+"""Where a document's date came from: its metadata, or a full date in its text's head."""
 _MD_HEADING_RE = re.compile(r"^#{1,6}[ \t]+", re.M)
 _BOM = b"\xef\xbb\xbf"
 
@@ -30,6 +39,17 @@ class Document:
     source: str
     date: str | None = None
     url: str | None = None
+    date_source: str | None = None
+    """"meta" (stated by the file's metadata), "text" (a full date in the article head) or
+    None (no date)."""
+    pages: tuple[int, ...] = ()
+    """Offsets in ``text`` where each page starts (PDF); empty for documents without pages."""
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding the character at ``offset`` (None: no pages)."""
+        if not self.pages:
+            return None
+        return max(1, bisect_right(self.pages, offset))
 
     @property
     def content_hash(self) -> str:
@@ -88,6 +108,16 @@ def _unique(files: Iterable[Path]) -> Iterator[Path]:
             yield file
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if not data:
+        raise DocumentError(f"{path}: empty file")
+    return data
+
+
 def _read_text(path: Path) -> str:
     """Read ``path`` as strict UTF-8 (BOM stripped); reject empty and binary files."""
     try:
@@ -111,61 +141,57 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def _cleaned(text: str, where: str) -> str:
-    cleaned = clean_text(text)
-    if not cleaned:
-        raise DocumentError(f"{where}: no text left after removing page boilerplate")
-    return cleaned
-
-
 def _first_line(text: str) -> str:
     return next(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _load_file(path: Path) -> list[Document]:
     suffix = path.suffix.lower()
+    if suffix in BINARY_SUFFIXES:
+        return [_from_loaded(path, _load_binary(path, suffix, _read_bytes(path)))]
     raw = _read_text(path)
     if suffix == ".jsonl":
         return _load_jsonl(path, raw)
     if suffix in {".html", ".htm"}:
-        return [_load_html(path, raw)]
+        from rag.loaders.html import load_html
+
+        return [_from_loaded(path, load_html(path, raw))]
     if suffix == ".md":
         raw = _MD_HEADING_RE.sub("", raw)
-    text = _cleaned(raw, str(path))
-    return [
-        Document(
-            doc_id=path.stem,
-            title=_first_line(text),
-            text=text,
-            source=path.name,
-            date=extract_date(text),
-        )
-    ]
+    return [_from_loaded(path, Loaded(text=cleaned(raw, str(path))))]
 
 
-def _load_html(path: Path, raw: str) -> Document:
-    import trafilatura  # slow import: only when HTML is actually loaded
+def _load_binary(path: Path, suffix: str, data: bytes) -> Loaded:
+    if suffix == ".pdf":
+        from rag.loaders.pdf import load_pdf
 
-    extracted = trafilatura.extract(
-        raw, output_format="json", with_metadata=True, include_comments=False
-    )
-    meta: dict[str, Any] = json.loads(extracted) if extracted else {}
-    body = str(meta.get("text") or "")
-    # trafilatura separates paragraphs by one newline; the corpus uses a blank line.
-    text = _cleaned(body.replace("\n", "\n\n"), str(path))
-    title = normalize_text(str(meta.get("title") or "")).strip() or _first_line(text)
-    if not text.startswith(title):
-        text = f"{title}\n\n{text}"
-    date = parse_date(str(meta["date"])) if meta.get("date") else None
-    url = meta.get("source")
+        return load_pdf(path, data)
+    from rag.loaders.docx import load_docx
+
+    return load_docx(path, data)
+
+
+def _from_loaded(path: Path, loaded: Loaded) -> Document:
+    """A file's Document: its stated title (else first line) and date (else one in its head)."""
+    date, source = dated(loaded.date, loaded.text, loaded.date_source)
     return Document(
         doc_id=path.stem,
-        title=title,
-        text=text,
+        title=loaded.title or _first_line(loaded.text),
+        text=loaded.text,
         source=path.name,
-        date=date or extract_date(text),
-        url=str(url) if url else None,
+        date=date,
+        url=loaded.url,
+        date_source=source,
+        pages=loaded.pages,
     )
+
+
+def dated(stated: str | None, text: str, stated_in: str = "meta") -> tuple[str | None, str | None]:
+    """(date, date_source): the stated ISO date, else a full date in the text's head."""
+    if stated:
+        return stated, stated_in
+    found = extract_date(text)
+    return (found, "text") if found else (None, None)
 
 
 def _load_jsonl(path: Path, raw: str) -> list[Document]:
@@ -193,18 +219,20 @@ def _jsonl_record(path: Path, lineno: int, line: str) -> Document:
     for key in ("date", "url", "source"):
         if obj.get(key) is not None and not isinstance(obj[key], str):
             raise DocumentError(f"{where}: {key!r} must be a string or null")
-    text = _cleaned(obj["text"], where)
+    text = cleaned(obj["text"], where)
     date = obj.get("date")
     if date:
         iso = parse_date(date)
         if iso is None:
             raise DocumentError(f"{where}: 'date' {date!r} is not a valid date")
         date = iso
+    date, source = dated(date, text)
     return Document(
         doc_id=obj["id"].strip(),
         title=normalize_text(obj["title"]).strip(),
         text=text,
         source=obj.get("source") or path.name,
-        date=date or extract_date(text),
+        date=date,
         url=obj.get("url") or None,
+        date_source=source,
     )

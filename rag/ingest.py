@@ -80,6 +80,12 @@ def apply_changes(
         for doc in upsert:
             known = entries.get(doc.doc_id)
             if known is not None and known.content_hash == doc.content_hash and not rebuild:
+                if docs.get(doc.doc_id) != doc:  # same title and text, new metadata
+                    docs[doc.doc_id] = doc  # (date, pages, url...): keep its chunks
+                    path = paths.get(doc.doc_id, known.path)
+                    entries[doc.doc_id] = _entry(doc, path, known.chunks)
+                    report.updated.append(doc.doc_id)
+                    continue
                 report.unchanged.append(doc.doc_id)
                 if doc.doc_id in paths:  # keep the recorded path current
                     entries[doc.doc_id] = _entry(doc, paths[doc.doc_id], known.chunks)
@@ -97,7 +103,10 @@ def apply_changes(
         titles = {d.doc_id: d.title for d in to_embed}
         texts = [indexed_text(titles[c.doc_id], c.text) for c in new_chunks]
         callback = progress(len(texts)) if progress else None
-        new_vectors = embedder.embed_passages(texts, callback)
+        if texts:
+            new_vectors = embedder.embed_passages(texts, callback)
+        else:  # only metadata changed
+            new_vectors = np.zeros((0, old.vectors.shape[1] or config.dim), np.float32)
 
         replaced = {d.doc_id for d in to_embed} | set(report.removed)
         keep = [i for i, c in enumerate(old.chunks) if c.doc_id not in replaced]

@@ -247,6 +247,7 @@ class Pipeline:
                     source=doc.source, date=doc.date, text=chunk.text, start=chunk.start,
                     end=chunk.end, score=round(hit.score, 6),
                     dense_score=None if hit.dense is None else round(hit.dense, 6),
+                    date_source=doc.date_source, page=doc.page_at(chunk.start),
                 )
             )  # fmt: skip
         timings = _timings(query, started)

@@ -27,8 +27,8 @@ from api.schemas import (
     IngestResult,
 )
 from rag.cleaning import clean_text
-from rag.dates import extract_date, parse_date
-from rag.documents import SUPPORTED_SUFFIXES, Document, load_documents
+from rag.dates import parse_date
+from rag.documents import SUPPORTED_SUFFIXES, Document, dated, load_documents
 from rag.errors import DocumentError, NotFoundError
 from rag.ingest import IngestReport
 from rag.pipeline import Pipeline
@@ -52,9 +52,10 @@ _ADD_BODY: dict[str, Any] = {
                         UPLOAD_FIELD: {
                             "type": "string",
                             "format": "binary",
-                            "description": "A .txt, .md, .html/.htm or .jsonl file; the "
-                            "file name's stem becomes the doc_id (.jsonl: one document "
-                            'per line with "id", "title", "text").',
+                            "description": "A .txt, .md, .html/.htm, .jsonl, .pdf or "
+                            ".docx file; the file name's stem becomes the doc_id (.jsonl: "
+                            'one document per line with "id", "title", "text"). A PDF '
+                            "without a text layer (a scan) is a 422.",
                         }
                     },
                 }
@@ -95,9 +96,11 @@ def get_document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
         raise _not_found(doc_id)
     chunks = [snapshot.chunks[i] for i in snapshot.chunks_of(doc_id)]
     return DocumentDetail(
-        doc_id=doc.doc_id, title=doc.title, source=doc.source, date=doc.date, url=doc.url,
-        content_hash=entry.content_hash, text=doc.text,
-        chunks=[ChunkSpan(chunk_id=c.chunk_id, index=c.index, start=c.start, end=c.end)
+        doc_id=doc.doc_id, title=doc.title, source=doc.source, date=doc.date,
+        date_source=doc.date_source, url=doc.url, content_hash=entry.content_hash,
+        text=doc.text, pages=list(doc.pages),
+        chunks=[ChunkSpan(chunk_id=c.chunk_id, index=c.index, start=c.start, end=c.end,
+                          page=doc.page_at(c.start))
                 for c in chunks],
     )  # fmt: skip
 
@@ -195,13 +198,15 @@ def document_from_json(doc_in: DocumentIn) -> Document:
     title = normalize_text(doc_in.title).strip()
     if not title:
         raise DocumentError("title: must not be blank")
+    date, date_source = dated(date, text)
     return Document(
         doc_id=doc_in.doc_id,
         title=title,
         text=text,
         source=(doc_in.source or "").strip() or "api",
-        date=date or extract_date(text),
+        date=date,
         url=doc_in.url or None,
+        date_source=date_source,
     )
 
 

@@ -48,6 +48,8 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
         title=doc.title,
         source=doc.source,
         date=doc.date,
+        date_source=doc.date_source,
+        page=doc.page_at(start),
         text=doc.text[start:end],
         start=start,
         end=end,

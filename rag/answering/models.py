@@ -11,6 +11,15 @@ class Citation(BaseModel):
     title: str
     source: str
     date: str | None
+    date_source: str | None = Field(
+        default=None,
+        description='Where the date came from: "meta" (the file\'s metadata), "text" (a full '
+        "date in the article's head) or null (the document states no date).",
+    )
+    page: int | None = Field(
+        default=None,
+        description="1-based page holding the passage's start (null: no pages, e.g. HTML).",
+    )
     text: str = Field(description="The cited passage: document.text[start:end].")
     start: int = Field(description="Start offset in the document's cleaned text.")
     end: int = Field(description="End offset (exclusive) in the document's cleaned text.")
@@ -67,6 +76,8 @@ class SearchResult(BaseModel):
     end: int
     score: float
     dense_score: float | None = None
+    date_source: str | None = None
+    page: int | None = Field(default=None, description="1-based page of `start` (PDF).")
 
 
 class SearchResponse(BaseModel):

@@ -86,7 +86,8 @@ def search(
     for r in response.results:
         table.add_row(
             str(r.rank), f"{r.score:.4f}", f"{r.doc_id}\n{r.title[:50]}\n{r.date or ''}",
-            f"{r.start}-{r.end}", r.text[:300],
+            f"{r.start}-{r.end}" + (f"\np. {r.page}" if r.page is not None else ""),
+            r.text[:300],
         )  # fmt: skip
     console.print(table)
 

@@ -57,7 +57,8 @@ def short_answer_line(answer: Answer) -> Text | None:
 def citation_head(c: Citation) -> Text:
     head = Text(f"[{c.n}] ", style="cyan")
     head.append(c.title[:90], style="bold")
-    head.append(f"  {c.date or 's.d.'}  {c.source}  {c.start}-{c.end}", style="dim")
+    page = f"  p. {c.page}" if c.page is not None else ""
+    head.append(f"  {c.date or 's.d.'}  {c.source}{page}  {c.start}-{c.end}", style="dim")
     return head
 
 

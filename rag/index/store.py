@@ -136,8 +136,12 @@ class IndexStore:
 
 
 def _read_document(row: dict[str, object]) -> Document:
-    fields = {k: row[k] for k in ("doc_id", "title", "text", "source", "date", "url") if k in row}
-    return Document(**fields)  # type: ignore[arg-type]
+    keys = ("doc_id", "title", "text", "source", "date", "url", "date_source")
+    fields = {k: row[k] for k in keys if k in row}
+    pages = row.get("pages") or []
+    if not isinstance(pages, list):
+        raise ValueError(f"document {row.get('doc_id')!r}: 'pages' is not a list")
+    return Document(**fields, pages=tuple(int(p) for p in pages))  # type: ignore[arg-type]
 
 
 def _read_chunk(row: dict[str, object]) -> Chunk:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -243,3 +244,54 @@ def test_first_document_creates_the_index(empty_pipeline, make_client):
     assert client.post("/documents", json=NEW_DOC, headers=auth()).status_code == 201
     assert client.get("/documents").json()["count"] == 1
     assert client.post("/search", json={"question": QUERY}).json()["results"]
+
+
+# ------------------------------------------------------------------ PDF, DOCX, pages
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def test_uploaded_pdf_has_pages_and_cited_pages(writer):
+    data = (FIXTURES / "articles" / "ngoai-giao-32.pdf").read_bytes()
+    r = upload(writer, "ngoai-giao-32.pdf", data)
+    assert r.status_code == 201, r.text
+    doc = writer.get("/documents/ngoai-giao-32").json()
+    assert doc["title"] == "Hội nghị ngoại giao lần thứ 32"
+    assert (doc["date"], doc["date_source"]) == ("2023-12-19", "text")
+    pages = doc["pages"]
+    assert len(pages) == 3 and pages[0] == 0
+    assert doc["text"][pages[1] :].startswith("và trong nước có nhiều diễn biến phức tạp")
+    for chunk in doc["chunks"]:
+        expected = sum(1 for start in pages if start <= chunk["start"])
+        assert chunk["page"] == expected
+    assert {c["page"] for c in doc["chunks"]} == {1, 2, 3}
+    body = {"question": "Hội nghị ngoại giao lần thứ 32 rút ra bài học kinh nghiệm gì?",
+            "mode": "bm25"}  # fmt: skip
+    answer = writer.post("/ask", json=body).json()
+    cited = [c for c in answer["citations"] if c["doc_id"] == "ngoai-giao-32"]
+    assert cited
+    for c in cited:
+        assert c["page"] == sum(1 for start in pages if start <= c["start"])
+        assert doc["text"][c["start"] : c["end"]] == c["text"]
+
+
+def test_text_documents_have_no_pages(client, api_pipeline):
+    doc_id = next(d for d, _ in api_pipeline.documents())
+    doc = client.get(f"/documents/{doc_id}").json()
+    assert doc["pages"] == [] and all(c["page"] is None for c in doc["chunks"])
+
+
+def test_uploaded_docx(writer):
+    data = (FIXTURES / "articles" / "doi-ngoai-2021.docx").read_bytes()
+    assert upload(writer, "doi-ngoai-2021.docx", data).status_code == 201
+    doc = writer.get("/documents/doi-ngoai-2021").json()
+    assert doc["title"] == "Hội nghị đối ngoại toàn quốc năm 2021"
+    assert "Tổng Bí thư | Nguyễn Phú Trọng" in doc["text"]
+
+
+def test_scanned_pdf_upload_is_422_and_changes_nothing(guarded):
+    before = guarded.get("/documents").json()
+    data = (FIXTURES / "scan.pdf").read_bytes()
+    error = assert_error(upload(guarded, "scan.pdf", data), 422, "invalid_document")
+    assert error["message"].startswith("scan.pdf: the PDF has no text layer")
+    assert "/tmp" not in error["message"]
+    assert guarded.get("/documents").json() == before

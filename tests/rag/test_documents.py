@@ -102,6 +102,7 @@ def test_txt(tmp_path: Path) -> None:
         text=f"Ủy ban hòa bình\n\n14/12/2021\n\n{PROSE}",
         source="bai-viet.txt",
         date="2021-12-14",
+        date_source="text",
     )
 
 
@@ -137,7 +138,7 @@ def test_html(tmp_path: Path) -> None:
     assert doc.title == "Hội nghị đối ngoại toàn quốc"
     assert doc.text.startswith("Hội nghị đối ngoại toàn quốc\n\nSáng ngày 14/12")
     assert "môi trường hòa bình" in doc.text  # normalised
-    assert doc.date == "2021-12-14"
+    assert (doc.date, doc.date_source) == ("2021-12-14", "meta")
     assert doc.url == "https://example.vn/hoi-nghi.html"
     assert doc.source == "trang.html"
     for junk in ("Trang chủ", "Tin tức", "Đăng nhập", "Bản quyền", "quảng cáo", "<"):
@@ -153,7 +154,7 @@ def test_htm_without_metadata(tmp_path: Path) -> None:
     assert doc.title == "Tiêu đề trang"
     assert doc.text.startswith("Tiêu đề trang")
     assert PROSE in doc.text
-    assert doc.date == "2021-12-14"
+    assert (doc.date, doc.date_source) == ("2021-12-14", "text")
     assert doc.url is None
 
 
@@ -186,8 +187,9 @@ def test_jsonl(tmp_path: Path) -> None:
             "ds.jsonl",
             "2021-12-14",
             "https://x.vn/b",
+            date_source="text",
         ),
-        Document("c", "C", PROSE, "bao-x", "2023-12-19"),
+        Document("c", "C", PROSE, "bao-x", "2023-12-19", date_source="meta"),
     ]
 
 
@@ -195,7 +197,7 @@ def test_folder_recursive_sorted_filtered(tmp_path: Path) -> None:
     write(tmp_path / "b.txt", f"B\n\n{PROSE}")
     write(tmp_path / "sub" / "a.md", f"# A\n\n{PROSE}")
     write(tmp_path / "sub" / "c.html", HTML_PAGE)
-    write(tmp_path / "notes.pdf", b"%PDF-1.4 \x00\x01")
+    write(tmp_path / "notes.odt", b"PK\x03\x04\x00\x01")
     write(tmp_path / "image.jpg", b"\xff\xd8\xff")
     write(tmp_path / ".hidden.txt", f"H\n\n{PROSE}")
     write(tmp_path / ".git" / "x.txt", f"X\n\n{PROSE}")
@@ -217,12 +219,13 @@ def test_missing_path(tmp_path: Path) -> None:
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path / "bao-cao.pdf", b"%PDF"))
-    assert "bao-cao.pdf" in message and "unsupported" in message and ".txt" in message
+    message = error_of(write(tmp_path / "bao-cao.xlsx", b"PK\x03\x04"))
+    assert "bao-cao.xlsx" in message and "unsupported" in message and ".txt" in message
+    assert ".pdf" in message and ".docx" in message  # the supported kinds are listed
 
 
 def test_folder_without_supported_files(tmp_path: Path) -> None:
-    write(tmp_path / "docs" / "a.pdf", b"%PDF")
+    write(tmp_path / "docs" / "a.odt", b"PK\x03\x04")
     write(tmp_path / "docs" / ".b.txt", PROSE)
     message = error_of(tmp_path / "docs")
     assert "docs" in message and "no supported files" in message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -134,3 +135,33 @@ def test_abstained_answer_shows_no_short_answer(span_cli):
     result = run("ask", QUESTION)
     assert result.exit_code == 0, result.output
     assert "→" not in result.output and "Gần nhất (closest):" in result.output
+
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+
+
+def test_pdf_docx_html_ingest_and_pages_in_answers(env):
+    result = run("ingest", str(FIXTURES / "articles"))
+    assert result.exit_code == 0, result.output
+    assert "7 added" in result.output
+    question = "Hội nghị ngoại giao lần thứ 32 rút ra bài học kinh nghiệm gì?"
+    answer = json.loads(run("ask", question, "--json", "--mode", "bm25").output)
+    pages = {(c["doc_id"], c["page"]) for c in answer["citations"]}
+    assert any(doc == "ngoai-giao-32" and page in (1, 2, 3) for doc, page in pages)
+    assert all(c["page"] is None for c in answer["citations"] if c["doc_id"] != "ngoai-giao-32"
+               and c["doc_id"] != "nhan-dan-2023")  # fmt: skip
+    shown = " ".join(run("ask", question, "--mode", "bm25").output.split())  # (wrapped)
+    for c in answer["citations"]:
+        if c["page"] is not None:
+            assert f"{c['source']} p. {c['page']} {c['start']}-{c['end']}" in shown
+    docs = {d["doc_id"]: d for d in json.loads(run("docs", "--json").output)}
+    assert docs["nhan-dan-2023-web"]["date"] is None  # states no date ("NĂM 2023")
+    assert docs["lan-dau-2021"]["date"] == "2021-12-14"
+
+
+def test_scanned_pdf_is_one_error_line_and_leaves_the_index(env, seeds_dir):
+    assert run("ingest", str(seeds_dir)).exit_code == 0
+    current = (env / "index" / "CURRENT").read_text()
+    message = one_line_error(run("ingest", str(FIXTURES / "scan.pdf")))
+    assert "scan.pdf" in message and "no text layer" in message
+    assert (env / "index" / "CURRENT").read_text() == current

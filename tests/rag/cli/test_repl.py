@@ -336,3 +336,27 @@ def test_short_answer_outside_the_passage_is_not_highlighted() -> None:
     repl.out = out
     repl.handle(":open 1")  # the window shows the document's start, outside citation 1
     assert highlighted(out.export_text(styles=True)) == []
+
+
+class PagedStub(StubPipeline):
+    """Answers citing page 3 of a PDF."""
+
+    def ask(self, question: str, top_k: int, mode: str, llm: str | None) -> Answer:
+        answer = super().ask(question, top_k, mode, llm)
+        cited = [c.model_copy(update={"page": 3, "source": "d1.pdf"}) for c in answer.citations]
+        return answer.model_copy(update={"citations": cited})
+
+
+def test_citations_show_their_page() -> None:
+    repl, out = make_repl(PagedStub())
+    repl.handle(Q1)
+    assert "[1] Tiêu đề  2023-12-19  d1.pdf  p. 3  " in out.export_text()
+    repl.handle(":sources")
+    assert "d1.pdf  p. 3" in out.export_text()
+
+
+def test_no_page_for_documents_without_pages() -> None:
+    repl, out = make_repl(StubPipeline())
+    repl.handle(Q1)
+    text = out.export_text()
+    assert "[1] Tiêu đề  2023-12-19  d1.txt  " in text and "p. " not in text
