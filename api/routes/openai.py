@@ -63,7 +63,7 @@ async def list_models(settings: SettingsDep, _auth: V1KeyDep) -> ModelList:
     "/models/{model}",
     summary="One model",
     response_model=Model,
-    responses=openai_error_responses(401, 403, 404),
+    responses=openai_error_responses(401, 403, 404, 422),
 )
 async def get_model(model: str, settings: SettingsDep, _auth: V1KeyDep) -> Model:
     backend_for(model, settings)  # 404 model_not_found
