@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.main import create_app
 from rag import Pipeline
@@ -179,3 +181,28 @@ def test_history_messages_with_surrogates_and_nul_are_tolerated(hostile_client):
     body = '{"model":"hoinghi-qa","messages":' + messages + "}"
     r = post(hostile_client, "/v1/chat/completions", body)
     assert r.status_code == 200, r.text
+
+
+_ROLES = st.sampled_from(["user", "assistant", "system", "tool", "developer", "User", ""])
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from("\x00đ?…"),
+    max_size=80,
+)
+
+
+@given(
+    messages=st.lists(st.tuples(_ROLES, _TEXT | st.none()), min_size=1, max_size=8),
+    stream=st.booleans(),
+)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+def test_any_conversation_is_answered_or_refused_cleanly(client, messages, stream):
+    """Random conversations (the follow-up rewriter sees arbitrary text): a 200 or a 4xx in
+    OpenAI's shape, never a 5xx."""
+    body = {
+        "model": "hoinghi-qa",
+        "stream": stream,
+        "messages": [{"role": role, "content": content} for role, content in messages],
+    }
+    r = client.post("/v1/chat/completions", json=body)
+    if r.status_code != 200:
+        check("/v1/chat/completions", r)
