@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api import openai_chat
 from api.openai_chat import ChatTurns, message_content, split_messages, strip_sources
@@ -405,3 +406,27 @@ def test_openapi_documents_the_v1_routes(client):
     assert openapi["paths"]["/v1/models"]["get"]["summary"]
     assert "citations" in openapi["components"]["schemas"]["ChatCompletion"]["properties"]
     assert client.get("/docs").status_code == 200
+
+
+def test_unexpected_exception_is_an_openai_500_without_details(
+    api_pipeline, make_client, monkeypatch
+):
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(api_pipeline, "ask", boom)
+    c = make_client(api_pipeline, start=False)
+    with TestClient(c.app, raise_server_exceptions=False) as quiet:  # the app must answer
+        r = quiet.post(URL, json=chat(Q_VI))
+    error = assert_openai_error(r, 500, "internal_error")
+    assert error["type"] == "server_error"
+    assert "secret" not in r.text and "RuntimeError" not in r.text
+
+
+def test_repeated_questions_come_from_the_answer_cache(client):
+    question = "Ai báo cáo kết quả triển khai công tác đối ngoại của Quốc hội năm 2022-2023?"
+    first = client.post(URL, json=chat(question))
+    again = client.post(URL, json=chat(question))
+    assert again.status_code == 200
+    assert "cached;" in again.headers["server-timing"]
+    assert again.json()["choices"] == first.json()["choices"]
