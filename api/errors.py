@@ -242,11 +242,19 @@ def error_response(
     )
 
 
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "none"})
+
+
 def _param(loc: Sequence[str | int]) -> str | None:
-    """A field location as OpenAI names a param: ``messages.0.content`` (no ``body``)."""
+    """A field location as OpenAI names a param: ``messages.0.content`` (no ``body``, and
+    none of the union-member tags pydantic appends, such as ``str`` or ``list[...]``)."""
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
         parts = parts[1:]
+    for i, part in enumerate(parts):
+        if part in _UNION_TAGS or "[" in part:
+            parts = parts[:i]
+            break
     return ".".join(parts) or None
 
 

@@ -336,7 +336,7 @@ def test_strip_sources_undoes_message_content():
         ({"model": "hoinghi-qa", "messages": [{"content": "hi"}]}, 422, "validation_error",
          "messages.0.role"),
         ({"model": "hoinghi-qa", "messages": [{"role": "user", "content": 5}]}, 422,
-         "validation_error", None),
+         "validation_error", "messages.0.content"),
         (chat(Q_VI, stream="yes"), 422, "validation_error", "stream"),
         (chat(Q_VI, n=2), 400, "unsupported_value", "n"),
         (chat(Q_VI, temperature="hot"), 422, "validation_error", "temperature"),
