@@ -160,14 +160,44 @@ async def require_api_key(
             "writes_disabled",
             "document uploads and deletes are disabled: the server has no RAG_API_KEY set",
         )
+    check_bearer(settings.api_key, credentials)
+
+
+def check_bearer(key: str, credentials: HTTPAuthorizationCredentials | None) -> None:
+    """401 unless the request carries ``Authorization: Bearer <key>``."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiError(
             401, "unauthorized", "missing `Authorization: Bearer <API key>` header", challenge
         )
     given = credentials.credentials.encode("utf-8", "surrogatepass")
-    if not hmac.compare_digest(given, settings.api_key.encode("utf-8")):
+    if not hmac.compare_digest(given, key.encode("utf-8")):
         raise ApiError(401, "unauthorized", "wrong API key", challenge)
 
 
+_v1_bearer = HTTPBearer(
+    auto_error=False,
+    description="`Authorization: Bearer <RAG_API_KEY>`: checked on the /v1 routes only when "
+    "the server sets RAG_V1_REQUIRE_KEY=true; otherwise any (or no) token is accepted.",
+)
+
+
+async def require_v1_key(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_v1_bearer)],
+) -> None:
+    """The OpenAI-compatible routes are open (clients send some key; it is ignored) unless
+    ``RAG_V1_REQUIRE_KEY`` is true: then they need the same key as the write endpoints."""
+    if not settings.v1_require_key:
+        return
+    if not settings.api_key:
+        raise ApiError(
+            403,
+            "forbidden",
+            "RAG_V1_REQUIRE_KEY is set but the server has no RAG_API_KEY to check against",
+        )
+    check_bearer(settings.api_key, credentials)
+
+
 ApiKeyDep = Annotated[None, Depends(require_api_key)]
+V1KeyDep = Annotated[None, Depends(require_v1_key)]

@@ -9,6 +9,16 @@ Every non-2xx response body is::
 act on, ``request_id`` echoes the ``X-Request-ID`` header and ``details`` lists the
 offending fields of a request that failed validation (``null`` otherwise). Tracebacks are
 logged on the server, never returned.
+
+The OpenAI-compatible routes (paths under ``/v1``) answer errors in OpenAI's shape instead,
+so that OpenAI clients raise their usual exceptions::
+
+    {"error": {"message": "...", "type": "invalid_request_error", "param": "messages",
+               "code": "model_not_found"}}
+
+The request context middleware picks the shape per request (``error_style_var``); every
+builder below renders the current one, so middleware errors (413, last-resort 500) and
+framework errors (404, 405, validation) come out in the route's shape too.
 """
 
 from __future__ import annotations
@@ -40,6 +50,19 @@ logger = logging.getLogger("api.errors")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 """The current request's id (set by the request-context middleware)."""
+
+OPENAI_PREFIX = "/v1"
+"""Routes under this path prefix are OpenAI-compatible and answer OpenAI-shaped errors."""
+
+error_style_var: ContextVar[str] = ContextVar("error_style", default="default")
+"""``default`` (the project's shape) or ``openai``; set per request by path."""
+
+
+def error_style_for(path: str) -> str:
+    """The error shape of the route at ``path``."""
+    if path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/"):
+        return "openai"
+    return "default"
 
 
 # ----------------------------------------------------------------------------- schema
@@ -82,6 +105,49 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
+class OpenAIErrorInfo(BaseModel):
+    message: str = Field(description="One-line human-readable explanation.")
+    type: str = Field(
+        description="`invalid_request_error`, `authentication_error`, `permission_error`, "
+        "`rate_limit_error` or `server_error`."
+    )
+    param: str | None = Field(None, description="The offending request field, if one is.")
+    code: str | None = Field(
+        None, description="Stable machine-readable code, e.g. `model_not_found`."
+    )
+
+
+class OpenAIErrorResponse(BaseModel):
+    """The body of every error response of the OpenAI-compatible ``/v1`` routes."""
+
+    error: OpenAIErrorInfo
+
+
+_OPENAI_DESCRIPTIONS = {
+    **_DESCRIPTIONS,
+    401: "Missing or wrong `Authorization: Bearer <RAG_API_KEY>` (only when the server sets "
+    "RAG_V1_REQUIRE_KEY).",
+    404: "Unknown model (`model_not_found`) or route.",
+}
+
+
+def openai_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting OpenAI's error shape for ``statuses``."""
+    return {
+        s: {"model": OpenAIErrorResponse, "description": _OPENAI_DESCRIPTIONS[s]} for s in statuses
+    }
+
+
+def openai_error_type(status: int) -> str:
+    if status == 401:
+        return "authentication_error"
+    if status == 403:
+        return "permission_error"
+    if status == 429:
+        return "rate_limit_error"
+    return "server_error" if status >= 500 else "invalid_request_error"
+
+
 # ------------------------------------------------------------------------ exceptions
 class ApiError(Exception):
     """An HTTP error raised by the API layer itself (auth, readiness, content type...)."""
@@ -92,12 +158,15 @@ class ApiError(Exception):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
+        *,
+        param: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.param = param  # the offending request field (shown in OpenAI-shaped errors)
 
 
 # RagError subclass -> (status, code). Looked up along the exception's MRO.
@@ -133,8 +202,21 @@ def rag_error_status(exc: RagError) -> tuple[int, str]:
 
 # -------------------------------------------------------------------------- builders
 def error_body(
-    code: str, message: str, details: Sequence[FieldError] | None = None
+    code: str,
+    message: str,
+    details: Sequence[FieldError] | None = None,
+    *,
+    status: int = 400,
+    param: str | None = None,
 ) -> dict[str, Any]:
+    """The error body in the current request's shape (see ``error_style_var``)."""
+    if error_style_var.get() == "openai":
+        if param is None and details:
+            param = _param(details[0].loc)
+        openai = OpenAIErrorInfo(
+            message=message, type=openai_error_type(status), param=param, code=code
+        )
+        return {"error": openai.model_dump(mode="json")}
     info = ErrorInfo(
         code=code,
         message=message,
@@ -151,10 +233,29 @@ def error_response(
     *,
     headers: Mapping[str, str] | None = None,
     details: Sequence[FieldError] | None = None,
+    param: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        error_body(code, message, details), status_code=status_code, headers=dict(headers or {})
+        error_body(code, message, details, status=status_code, param=param),
+        status_code=status_code,
+        headers=dict(headers or {}),
     )
+
+
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "none"})
+
+
+def _param(loc: Sequence[str | int]) -> str | None:
+    """A field location as OpenAI names a param: ``messages.0.content`` (no ``body``, and
+    none of the union-member tags pydantic appends, such as ``str`` or ``list[...]``)."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    for i, part in enumerate(parts):
+        if part in _UNION_TAGS or "[" in part:
+            parts = parts[:i]
+            break
+    return ".".join(parts) or None
 
 
 def internal_error_response() -> JSONResponse:
@@ -238,7 +339,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers)
+    return error_response(
+        exc.status_code, exc.code, exc.message, headers=exc.headers, param=exc.param
+    )
 
 
 async def _on_rag_error(request: Request, exc: Exception) -> JSONResponse:

@@ -21,7 +21,7 @@ from api.deps import ServiceState
 from api.errors import install_error_handlers
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestContextMiddleware
 from api.responses import OrjsonResponse
-from api.routes import ask, documents, health, search
+from api.routes import ask, documents, health, openai, search
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
 
@@ -56,6 +56,12 @@ Vietnamese-first question answering over the indexed documents, with numbered ci
 `Authorization: Bearer <RAG_API_KEY>`; when the server has no key configured they are
 disabled and answer **403** (`writes_disabled`).
 
+**OpenAI-compatible routes.** `GET /v1/models` and `POST /v1/chat/completions` follow
+OpenAI's objects, and their errors follow OpenAI's shape instead of the one above:
+`{"error": {"message", "type", "param", "code"}}` (e.g. 404 `model_not_found`). They are
+open (any bearer token is accepted) unless `RAG_V1_REQUIRE_KEY=true`, which makes them
+require `Authorization: Bearer <RAG_API_KEY>`.
+
 **Headers.** Every response carries `X-Request-ID` (the client's, if sane, else a new
 one), `X-Process-Time-ms` and `Server-Timing` (pipeline stages for /ask and /search).
 """
@@ -64,7 +70,8 @@ one), `X-Process-Time-ms` and `Server-Timing` (pipeline stages for /ask and /sea
 def create_app(pipeline: Pipeline | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app. Without arguments: settings from ``RAG_*`` and a pipeline from them.
 
-    HTTP settings: ``RAG_API_KEY`` (enables document writes), ``RAG_MAX_BODY_BYTES``,
+    HTTP settings: ``RAG_API_KEY`` (enables document writes; with ``RAG_V1_REQUIRE_KEY``
+    also needed by the OpenAI-compatible /v1 routes), ``RAG_MAX_BODY_BYTES``,
     ``RAG_CORS_ORIGINS`` (a JSON list, e.g. ``'["https://app.example"]'``; CORS is off
     when empty) and ``RAG_API_CONCURRENCY`` (parallel pipeline calls per worker).
     """
@@ -91,7 +98,7 @@ def create_app(pipeline: Pipeline | None = None, settings: Settings | None = Non
     app.state.pipeline = pipeline
     app.state.service = service
     install_error_handlers(app)
-    for module in (health, ask, search, documents):
+    for module in (health, ask, search, documents, openai):
         app.include_router(module.router)
 
     # Added innermost first: CORS (outermost, so even errors carry CORS headers) ->

@@ -18,7 +18,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response, internal_error_response, log_exception, request_id_var
+from api.errors import (
+    error_response,
+    error_style_for,
+    error_style_var,
+    internal_error_response,
+    log_exception,
+    request_id_var,
+)
 
 access_logger = logging.getLogger("api.access")
 
@@ -49,6 +56,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         rid = _request_id(scope)
         token = request_id_var.set(rid)
+        style = error_style_var.set(error_style_for(scope.get("path", "")))
         scope.setdefault("state", {})["request_id"] = rid
         status = 500
         response_started = False
@@ -78,6 +86,7 @@ class RequestContextMiddleware:
         finally:
             self._log(scope, rid, status, started, bytes_out)
             request_id_var.reset(token)
+            error_style_var.reset(style)
 
     @staticmethod
     def _log(scope: Scope, rid: str, status: int, started: float, bytes_out: int) -> None:

@@ -81,6 +81,13 @@ class DocumentIn(BaseModel):
             raise ValueError("must not be blank")
         return value
 
+    @field_validator("doc_id", "title", "text", "date", "url", "source")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character (\\u0000)")
+        return value
+
 
 # ---------------------------------------------------------------------------- responses
 class HealthResponse(BaseModel):

@@ -185,6 +185,8 @@ class Pipeline:
             question.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
             raise InputError("question is not valid Unicode text (lone surrogate)") from None
+        if "\x00" in question:
+            raise InputError("question contains a NUL character (\\u0000), which is not text")
         text = normalize_text(_INVISIBLE.sub("", question)).strip()
         if not text:
             raise InputError("question is empty")

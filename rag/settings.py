@@ -112,6 +112,11 @@ class Settings(BaseSettings):
 
     # --- http ----------------------------------------------------------------
     api_key: str | None = None
+    v1_require_key: bool = Field(
+        False,
+        description="Also require `Authorization: Bearer <api_key>` on the OpenAI-compatible "
+        "/v1 routes (by default they are open, like /ask; any bearer token is accepted).",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Allowed origins, comma-separated or a JSON list."
     )

@@ -33,6 +33,19 @@ def local_model_path(settings: Settings) -> Path:
     return provision.model_path(cache, pulled[0])
 
 
+def local_llm_available(settings: Settings) -> bool:
+    """Whether the ``local`` LLM can run without further setup: llama-cpp-python is
+    installed and a GGUF model file is there (cheap: nothing is loaded)."""
+    from rag.llm.llama_cpp import llama_cpp_available
+
+    if not llama_cpp_available():
+        return False
+    try:
+        return local_model_path(settings).is_file()
+    except ModelError:
+        return False
+
+
 def build_llm(name: str, settings: Settings) -> LLM:
     if name == "local":
         from rag.llm.llama_cpp import LlamaCppLLM

@@ -7,7 +7,7 @@ import pytest
 from rag import Settings
 from rag.errors import ModelError
 from rag.llm import build_llm, llama_cpp, provision
-from rag.llm.factory import local_model_path
+from rag.llm.factory import local_llm_available, local_model_path
 
 
 def test_explicit_model_path_wins(tmp_path):
@@ -64,3 +64,15 @@ def test_ask_with_local_and_no_model_is_a_model_error(pipeline, monkeypatch):
     monkeypatch.setattr(llama_cpp, "llama_cpp_available", lambda: True)
     with pytest.raises(ModelError, match="rag llm pull"):
         pipeline.ask("Ai chủ trì hội nghị đối ngoại toàn quốc năm 2021?", llm="local")
+
+
+def test_local_llm_available(tmp_path, monkeypatch):
+    gguf = tmp_path / "m.gguf"
+    settings = Settings(model_cache=tmp_path / "cache", llm_model_path=gguf)
+    monkeypatch.setattr(llama_cpp, "llama_cpp_available", lambda: True)
+    assert not local_llm_available(settings)  # the file is not there
+    gguf.write_bytes(b"GGUF")
+    assert local_llm_available(settings)
+    assert not local_llm_available(Settings(model_cache=tmp_path / "cache"))  # none pulled
+    monkeypatch.setattr(llama_cpp, "llama_cpp_available", lambda: False)
+    assert not local_llm_available(settings)  # llama-cpp-python not installed
