@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rag.dates import extract_date, parse_date
 from rag.errors import DocumentError
-from rag.loaders import Loaded, cleaned
+from rag.loaders import Loaded, cleaned, locate_headings
 from rag.textnorm import normalize_text
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl", ".pdf", ".docx"})
@@ -44,6 +44,23 @@ class Document:
     None (no date)."""
     pages: tuple[int, ...] = ()
     """Offsets in ``text`` where each page starts (PDF); empty for documents without pages."""
+    headings: tuple[tuple[int, int, int], ...] = ()
+    """(start, end, level) of each heading line in ``text`` (Markdown, DOCX, HTML)."""
+
+    def heading_path(self, start: int, end: int) -> list[str]:
+        """The headings a passage ``text[start:end]`` sits under, outermost first (not the
+        ones inside it, nor a heading that repeats the title)."""
+        path: list[tuple[int, str]] = []
+        for h_start, h_end, level in self.headings:
+            if h_start >= start:
+                break
+            path = [(lv, t) for lv, t in path if lv < level]
+            path.append((level, self.text[h_start:h_end]))
+        return [t for _, t in path if t != self.title]
+
+    def is_heading(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` lies within one heading line."""
+        return any(a <= start and end <= b for a, b, _ in self.headings)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding the character at ``offset`` (None: no pages)."""
@@ -157,7 +174,13 @@ def _load_file(path: Path) -> list[Document]:
 
         return [_from_loaded(path, load_html(path, raw))]
     if suffix == ".md":
-        raw = _MD_HEADING_RE.sub("", raw)
+        marked = [
+            (line.lstrip("#").strip(), len(line) - len(line.lstrip("#")))
+            for line in raw.splitlines()
+            if _MD_HEADING_RE.match(line)
+        ]
+        text = cleaned(_MD_HEADING_RE.sub("", raw), str(path))
+        return [_from_loaded(path, Loaded(text=text, headings=locate_headings(text, marked)))]
     return [_from_loaded(path, Loaded(text=cleaned(raw, str(path))))]
 
 
@@ -183,6 +206,7 @@ def _from_loaded(path: Path, loaded: Loaded) -> Document:
         url=loaded.url,
         date_source=source,
         pages=loaded.pages,
+        headings=loaded.headings,
     )
 
 

@@ -14,7 +14,7 @@ from embeddings import Embedder
 from rag.chunking import Chunk, Chunker
 from rag.documents import Document
 from rag.index.manifest import DocEntry, IndexConfig, Manifest
-from rag.index.searchable import SearchableIndex, indexed_text
+from rag.index.searchable import SearchableIndex, chunk_text_for_index
 from rag.index.store import IndexSnapshot, IndexStore
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
@@ -79,7 +79,13 @@ def apply_changes(
         to_embed: list[Document] = []
         for doc in upsert:
             known = entries.get(doc.doc_id)
-            if known is not None and known.content_hash == doc.content_hash and not rebuild:
+            same_headings = doc.doc_id in docs and docs[doc.doc_id].headings == doc.headings
+            if (
+                known is not None
+                and known.content_hash == doc.content_hash
+                and same_headings  # headings are part of what gets embedded
+                and not rebuild
+            ):
                 if docs.get(doc.doc_id) != doc:  # same title and text, new metadata
                     docs[doc.doc_id] = doc  # (date, pages, url...): keep its chunks
                     path = paths.get(doc.doc_id, known.path)
@@ -100,8 +106,7 @@ def apply_changes(
             return report
 
         new_chunks = [c for d in to_embed for c in chunker.split(d.doc_id, d.text)]
-        titles = {d.doc_id: d.title for d in to_embed}
-        texts = [indexed_text(titles[c.doc_id], c.text) for c in new_chunks]
+        texts = [chunk_text_for_index(docs[c.doc_id], c) for c in new_chunks]
         callback = progress(len(texts)) if progress else None
         if texts:
             new_vectors = embedder.embed_passages(texts, callback)

@@ -150,12 +150,21 @@ def data(event: ChatCompletionChunk | str) -> bytes:
     last chunk, ``short_answer``."""
     if isinstance(event, str):
         return f"data: {event}\n\n".encode()
-    payload = event.model_dump(mode="json", exclude_none=True)
-    for choice in payload["choices"]:
+    payload = _without_none(event.model_dump(mode="json"))
+    choices = [_without_none(choice) for choice in payload["choices"]]
+    for choice in choices:
         choice.setdefault("finish_reason", None)
-    if event.citations is not None:
+        if "delta" in choice:
+            choice["delta"] = _without_none(choice["delta"])
+    payload["choices"] = choices
+    if event.citations is not None:  # citations keep all their fields (page: null...)
         payload.setdefault("short_answer", None)
     return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+def _without_none(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` without its null entries (one level: nested objects keep theirs)."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 async def completion_events(

@@ -224,6 +224,8 @@ class ExtractiveAnswerer:
             )
             numbers_found = all(re.search(rf"(?<!\d){n}(?!\d)", context) for n in info.numbers)
             for sentence in split_sentences(chunk.text, chunk.start):
+                if passage.document.is_heading(sentence.start, sentence.end):
+                    continue  # a heading places a passage; it never answers on its own
                 out.append(
                     Candidate(
                         rank, passage, sentence,

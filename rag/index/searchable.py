@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.chunking import Chunk
+from rag.documents import Document
 from rag.index.store import IndexSnapshot
 from rag.index.vector_index import VectorIndex, build_vector_index, load_vector_index
 from rag.retrieval.bm25 import ARTIFACT as BM25_ARTIFACT
@@ -18,11 +20,16 @@ from rag.textnorm import fold, strip_diacritics, syllables
 VECTORS_ARTIFACT = "vectors.index"
 
 
-def indexed_text(title: str, text: str) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its text, led by the doc title."""
-    if text.startswith(title[:40]):
-        return text
-    return f"{title}\n{text}"
+def indexed_text(title: str, text: str, headings: Sequence[str] = ()) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its text, led by the doc title and
+    the headings it sits under (its section's context; offsets still point at ``text``)."""
+    lead = [] if text.startswith(title[:40]) else [title]
+    return "\n".join([*lead, *headings, text])
+
+
+def chunk_text_for_index(doc: Document, chunk: Chunk) -> str:
+    """``indexed_text`` of one chunk of ``doc``."""
+    return indexed_text(doc.title, chunk.text, doc.heading_path(chunk.start, chunk.end))
 
 
 @dataclass
@@ -37,7 +44,8 @@ class SearchableIndex:
     @classmethod
     def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
         kind = snapshot.manifest.config.vector_index
-        texts = [indexed_text(snapshot.documents[c.doc_id].title, c.text) for c in snapshot.chunks]
+        docs = snapshot.documents
+        texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
         return cls(snapshot, build_vector_index(kind, snapshot.vectors), Bm25Index.build(texts))
 
     @classmethod

@@ -141,7 +141,14 @@ def _read_document(row: dict[str, object]) -> Document:
     pages = row.get("pages") or []
     if not isinstance(pages, list):
         raise ValueError(f"document {row.get('doc_id')!r}: 'pages' is not a list")
-    return Document(**fields, pages=tuple(int(p) for p in pages))  # type: ignore[arg-type]
+    headings = row.get("headings") or []
+    if not isinstance(headings, list):
+        raise ValueError(f"document {row.get('doc_id')!r}: 'headings' is not a list")
+    return Document(
+        **fields,  # type: ignore[arg-type]
+        pages=tuple(int(p) for p in pages),
+        headings=tuple((int(a), int(b), int(lv)) for a, b, lv in headings),
+    )
 
 
 def _read_chunk(row: dict[str, object]) -> Chunk:

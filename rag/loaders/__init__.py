@@ -28,6 +28,8 @@ class Loaded:
     pages: tuple[int, ...] = ()
     """Offsets in ``text`` where each page starts (paged formats only)."""
     url: str | None = None
+    headings: tuple[tuple[int, int, int], ...] = ()
+    """(start, end, level) of each heading line in ``text`` (formats that mark headings)."""
 
 
 def cleaned(text: str, where: str) -> str:
@@ -42,3 +44,23 @@ def first_error_line(exc: BaseException) -> str:
     """A library exception as one short line for an error message."""
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
+
+
+def locate_headings(text: str, headings: list[tuple[str, int]]) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, level) in the cleaned ``text`` of each (heading text, level), found in
+    order as a whole line; headings that did not survive cleaning are skipped."""
+    out: list[tuple[int, int, int]] = []
+    cursor = 0
+    for heading, level in headings:
+        line = " ".join(clean_text(heading).split())
+        if not line:
+            continue
+        at = cursor
+        while (at := text.find(line, at)) >= 0:
+            end = at + len(line)
+            if (at == 0 or text[at - 1] == "\n") and (end == len(text) or text[end] == "\n"):
+                out.append((at, end, level))
+                cursor = end
+                break
+            at += 1
+    return tuple(out)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import DocumentError
-from rag.loaders import Loaded, cleaned, first_error_line
+from rag.loaders import Loaded, cleaned, first_error_line, locate_headings
 from rag.textnorm import normalize_text
 
 CELL_SEPARATOR = " | "
@@ -27,40 +27,46 @@ def load_docx(path: Path, data: bytes) -> Loaded:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks, heading = _blocks(document)
+        blocks, headings = _blocks(document)
         core_title = document.core_properties.title
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentError(f"{path}: not a readable .docx file ({first_error_line(exc)})") from exc
     if not any(b.strip() for b in blocks):
         raise DocumentError(f"{path}: the document has no text")
     text = cleaned("\n\n".join(b for b in blocks if b.strip()), str(path))
+    heading = normalize_text(headings[0][0]) if headings else None
     title = " ".join(normalize_text(core_title or "").split()) or heading
-    return Loaded(text=text, title=title or None)
+    return Loaded(text=text, title=title or None, headings=locate_headings(text, headings))
 
 
-def _blocks(document: Any) -> tuple[list[str], str | None]:
-    """Paragraph and table texts in body order, and the first heading's text."""
+def _blocks(document: Any) -> tuple[list[str], list[tuple[str, int]]]:
+    """Paragraph and table texts in body order, and the headings' texts and levels."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     blocks: list[str] = []
-    heading: str | None = None
+    headings: list[tuple[str, int]] = []
     for element in document.element.body.iterchildren():
         tag = element.tag.rsplit("}", 1)[-1]
         if tag == "p":
             paragraph = Paragraph(element, document)
             text = " ".join(paragraph.text.split())
-            if heading is None and text and _is_heading(paragraph):
-                heading = normalize_text(text)
+            level = _heading_level(paragraph)
+            if text and level:
+                headings.append((text, level))
             blocks.append(text)
         elif tag == "tbl":
             blocks.append(table_text(Table(element, document)))
-    return blocks, heading
+    return blocks, headings
 
 
-def _is_heading(paragraph: Any) -> bool:
+def _heading_level(paragraph: Any) -> int:
+    """1-9 for a "Title" / "Heading N" paragraph, 0 for any other."""
     name = (paragraph.style.name if paragraph.style is not None else "") or ""
-    return name.startswith("Heading") or name == "Title"
+    if name == "Title":
+        return 1
+    level = name.removeprefix("Heading").strip()
+    return int(level) if name.startswith("Heading") and level.isdigit() else 0
 
 
 def table_text(table: Any) -> str:

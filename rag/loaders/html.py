@@ -22,7 +22,7 @@ from typing import Any
 
 from rag.dates import HEADER_LINES, extract_date, parse_date
 from rag.errors import DocumentError
-from rag.loaders import Loaded, cleaned, first_error_line
+from rag.loaders import Loaded, cleaned, first_error_line, locate_headings
 from rag.textnorm import fold, normalize_text
 
 _DROP_TAGS = (
@@ -56,6 +56,7 @@ def load_html(path: Path, raw: str) -> Loaded:
     ld = list(_json_ld(tree))
     remove_boilerplate(tree)
     title = page_title(tree, metas)
+    marked = [(_text(h), int(h.tag[1])) for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
     date = page_date(tree, metas, ld)
     date_source = "meta"
     if date is None:
@@ -71,7 +72,10 @@ def load_html(path: Path, raw: str) -> Loaded:
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}"
     url = _canonical_url(tree) or metas.get("og:url")
-    return Loaded(text=text, title=title, date=date, date_source=date_source, url=url or None)
+    return Loaded(
+        text=text, title=title, date=date, date_source=date_source, url=url or None,
+        headings=locate_headings(text, marked),
+    )  # fmt: skip
 
 
 def _text(element: Any) -> str:
