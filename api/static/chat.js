@@ -5,9 +5,7 @@
 "use strict";
 
 const MAX_HISTORY = 20;
-const ABSTAINED =
-  "Các tài liệu không chứa câu trả lời cho câu hỏi này. " +
-  "(The documents do not hold the answer.)";
+const ABSTAINED = "Tài liệu không có câu trả lời (not in the documents)";
 
 const state = { history: [], busy: false, documents: new Map() };
 
@@ -110,7 +108,7 @@ function newTurn(question) {
     rewritten: el("p", "rewritten"),
     short: el("div", "short-answer"),
     answer: el("div", "answer streaming"),
-    sources: el("ol", "sources"),
+    sources: el("ul", "sources"),
   };
   parts.rewritten.hidden = true;
   parts.short.hidden = true;
