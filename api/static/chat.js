@@ -152,6 +152,7 @@ function showFinal(parts, question, answer) {
 
 function showError(parts, message) {
   parts.answer.classList.remove("streaming");
+  parts.turn.dataset.state = "error";
   parts.answer.replaceWith(el("p", "error", message));
 }
 

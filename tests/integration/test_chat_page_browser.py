@@ -9,113 +9,47 @@ when it runs as root). With ``RAG_CHAT_SCREENSHOT=1`` the screenshot is written 
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from api.main import create_app
 from tests.conftest import ROOT
+from tests.integration.chat_browser import ask, chrome, get_json, post_json, served
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = ROOT / "docs" / "chat-page.png"
 QUESTION = "Hội nghị Ngoại giao lần thứ 32 diễn ra ngày nào?"
 FOLLOW_UP = "còn lần thứ 31 thì sao?"
 OFF_TOPIC = "Công thức nấu phở bò gồm những gì?"
-ANSWER_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def base_url(e5_pipeline) -> Iterator[str]:
-    """The app (real model, seeds) served by uvicorn in a thread on a free local port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(pipeline=e5_pipeline), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    """The app (real model, seeds) served on a free local port."""
+    with served(create_app(pipeline=e5_pipeline)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(
-            "needs Debian's chromium and chromium-driver (/usr/bin/chromium, "
-            "/usr/bin/chromedriver): apt-get install -y chromium chromium-driver"
-        )
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (test extra)")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=vi"):
-        options.add_argument(arg)
-    options.add_argument("--window-size=1280,860")
-    # explicit driver and browser paths: selenium-manager is never asked to download either
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    yield driver
-    driver.quit()
+    with chrome() as driver:
+        yield driver
 
 
-def _post(url: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=ANSWER_TIMEOUT) as response:
-        return json.load(response)
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.load(response)
-
-
-def _ask(browser: Any, question: str, turns: int) -> Any:
-    """Type ``question``, press Enter, wait for turn number ``turns`` to finish."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    box = browser.find_element(By.ID, "question")
-    assert browser.switch_to.active_element == box  # focus is back in the question box
-    box.send_keys(question, Keys.ENTER)
-    done = f"#thread > li.turn:nth-child({turns})[data-state]"
-    WebDriverWait(browser, ANSWER_TIMEOUT).until(lambda b: b.find_elements(By.CSS_SELECTOR, done))
-    turn = browser.find_element(By.CSS_SELECTOR, done)
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#thread > li.turn")) == turns
-    return turn
-
-
-def test_chat_page_answers_cites_and_highlights_the_passage(base_url, browser, tmp_path):
+def test_chat_page_answers_cites_and_highlights_the_passage(browser, base_url, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(base_url + "/")
     assert browser.find_element(By.CSS_SELECTOR, "label[for=question]").is_displayed()
 
-    turn = _ask(browser, QUESTION, 1)
+    turn = ask(browser, QUESTION, 1)
     assert turn.get_attribute("data-state") == "answered"
-    expected = _post(base_url + "/ask", {"question": QUESTION})  # the same (cached) answer
+    expected = post_json(base_url + "/ask", {"question": QUESTION})  # the same (cached) answer
     assert expected["short_answer"] is not None
     short = turn.find_element(By.CSS_SELECTOR, ".short-answer")
     assert short.is_displayed()
@@ -134,7 +68,7 @@ def test_chat_page_answers_cites_and_highlights_the_passage(base_url, browser, t
     WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, mark_css))
     mark = browser.find_element(By.CSS_SELECTOR, mark_css)
     citation = next(c for c in expected["citations"] if c["n"] == 1)
-    document = _get(f"{base_url}/documents/{citation['doc_id']}")
+    document = get_json(f"{base_url}/documents/{citation['doc_id']}")
     marked = mark.get_property("textContent")
     assert marked and marked in document["text"]
     assert marked == document["text"][citation["start"] : citation["end"]] == citation["text"]
@@ -154,7 +88,7 @@ def test_chat_page_answers_cites_and_highlights_the_passage(base_url, browser, t
 
     # a follow-up: sent with the history, rewritten on the server, shown in the thread
     browser.find_element(By.ID, "doc-close").click()
-    turn = _ask(browser, FOLLOW_UP, 2)
+    turn = ask(browser, FOLLOW_UP, 2)
     rewritten = turn.find_element(By.CSS_SELECTOR, ".rewritten")
     assert rewritten.is_displayed() and "lần thứ 31" in rewritten.text
     assert "Hội nghị" in rewritten.text
@@ -162,11 +96,11 @@ def test_chat_page_answers_cites_and_highlights_the_passage(base_url, browser, t
     assert QUESTION in thread and FOLLOW_UP in thread
 
 
-def test_chat_page_says_when_the_documents_do_not_hold_the_answer(base_url, browser):
+def test_chat_page_says_when_the_documents_do_not_hold_the_answer(browser, base_url):
     from selenium.webdriver.common.by import By
 
     browser.get(base_url + "/")
-    turn = _ask(browser, OFF_TOPIC, 1)
+    turn = ask(browser, OFF_TOPIC, 1)
     assert turn.get_attribute("data-state") == "abstained"
     box = turn.find_element(By.CSS_SELECTOR, ".abstained")
     assert box.is_displayed() and "không có câu trả lời" in box.text.lower()
@@ -174,13 +108,13 @@ def test_chat_page_says_when_the_documents_do_not_hold_the_answer(base_url, brow
     assert not turn.find_elements(By.CSS_SELECTOR, "button.cite")
 
 
-def test_chat_page_fits_a_phone_screen(base_url, browser):
+def test_chat_page_fits_a_phone_screen(browser, base_url):
     from selenium.webdriver.common.by import By
 
     browser.set_window_size(390, 844)
     try:
         browser.get(base_url + "/")
-        turn = _ask(browser, QUESTION, 1)
+        turn = ask(browser, QUESTION, 1)
         width = "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
         scroll_width, inner_width = browser.execute_script(width)
         assert scroll_width <= inner_width
