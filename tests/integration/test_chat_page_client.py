@@ -1,10 +1,12 @@
 """Integration: the chat page's client-side details in headless chromium, over a fast
-hashing-embedder app (no model): code-point offsets highlighted right after astral
-characters, API errors shown in the thread, keyboard use (Shift+Enter, Esc)."""
+hashing-embedder app (no model): the answer rendered while it streams, code-point offsets
+highlighted right after astral characters, API errors shown in the thread, keyboard use
+(Shift+Enter, Esc)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from api.main import create_app
 from embeddings.hashing import HashingEmbedder
 from rag import Pipeline, Settings
+from rag.answering.base import Draft, citation
 from rag.documents import Document
 from tests.conftest import SEEDS
 from tests.integration.chat_browser import ask, chrome, get_json, served
@@ -31,7 +34,7 @@ ASTRAL = Document(
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chat_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     root: Path = tmp_path_factory.mktemp("chat-client")
     settings = Settings(
         index_dir=root / "index", docs_path=SEEDS, embed_backend="hash",
@@ -40,7 +43,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pipeline = Pipeline(settings, embedder=HashingEmbedder())
     pipeline.ingest([SEEDS])
     pipeline.add_documents([ASTRAL])
-    with served(create_app(pipeline=pipeline)) as url:
+    return pipeline
+
+
+@pytest.fixture(scope="module")
+def base_url(chat_pipeline: Pipeline) -> Iterator[str]:
+    with served(create_app(pipeline=chat_pipeline)) as url:
         yield url
 
 
@@ -100,3 +108,59 @@ def test_keyboard_shift_enter_is_a_new_line_and_escape_closes_the_document(brows
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
     assert not panel.is_displayed()
     assert browser.switch_to.active_element == box
+
+
+class HeldStream:
+    """A streaming answerer (like an LLM's) citing the first passage: its first words, then
+    nothing until ``release`` is set, then the rest (so the page is seen mid-answer)."""
+
+    name = "held"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.first = ""
+
+    def stream(self, query: Any, passages: Sequence[Any]) -> Iterator[str | Draft]:
+        passage = passages[0]
+        words = passage.chunk.text.split()
+        self.first = " ".join(words[:3]) + " "
+        answer = self.first + " ".join(words[3:12]) + " [1]"
+        yield self.first
+        assert self.release.wait(60)
+        yield answer[len(self.first) :]
+        cited = citation(1, passage, passage.chunk.start, passage.chunk.end)
+        yield Draft(answer=answer, abstained=False, citations=[cited], confidence=1.0)
+
+
+def test_the_answer_is_shown_while_it_streams(
+    browser, base_url, chat_pipeline, monkeypatch, request
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    held = HeldStream()
+    request.addfinalizer(held.release.set)  # never leave the server thread waiting
+    monkeypatch.setattr(chat_pipeline, "answerer", lambda name=None: held)
+    browser.get(base_url + "/")
+    ask_box = browser.find_element(By.ID, "question")
+    ask_box.send_keys("Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?\n")
+    answer_css = "#thread > li.turn .answer.streaming"
+    WebDriverWait(browser, 30).until(
+        lambda b: (
+            held.first
+            and b.find_elements(By.CSS_SELECTOR, answer_css)
+            and b.find_element(By.CSS_SELECTOR, answer_css).get_property("textContent")
+            == held.first
+        )
+    )
+    turn = browser.find_element(By.CSS_SELECTOR, "#thread > li.turn")
+    assert turn.get_attribute("data-state") is None  # not finished yet
+    assert not browser.find_element(By.ID, "send").is_enabled()
+    held.release.set()
+    WebDriverWait(browser, 30).until(lambda b: turn.get_attribute("data-state"))
+    assert turn.get_attribute("data-state") == "answered"
+    final = turn.find_element(By.CSS_SELECTOR, ".answer")
+    assert final.get_property("textContent").startswith(held.first)
+    assert final.find_element(By.CSS_SELECTOR, "button.cite").text == "[1]"
+    assert "streaming" not in final.get_attribute("class")
+    assert browser.find_element(By.ID, "send").is_enabled()
