@@ -7,7 +7,7 @@
 const MAX_HISTORY = 20;
 const ABSTAINED = "Tài liệu không có câu trả lời (not in the documents)";
 
-const state = { history: [], busy: false, documents: new Map() };
+const state = { history: [], busy: false, opening: 0 };
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -208,13 +208,12 @@ async function ask(question) {
 }
 
 // ------------------------------------------------------------------ the document panel
+// Fetched on every open (not cached): a replaced document must not be shown with offsets
+// from another version.
 async function fetchDocument(docId) {
-  if (!state.documents.has(docId)) {
-    const response = await fetch(`/documents/${encodeURIComponent(docId)}`);
-    if (!response.ok) throw new Error(await errorMessage(response));
-    state.documents.set(docId, await response.json());
-  }
-  return state.documents.get(docId);
+  const response = await fetch(`/documents/${encodeURIComponent(docId)}`);
+  if (!response.ok) throw new Error(await errorMessage(response));
+  return response.json();
 }
 
 async function openPassage(citation, expected) {
@@ -226,13 +225,15 @@ async function openPassage(citation, expected) {
   title.textContent = citation.title || citation.doc_id;
   meta.textContent = "Đang tải… (loading)";
   body.replaceChildren();
+  const opening = ++state.opening; // a later click wins over a slower earlier fetch
   let doc;
   try {
     doc = await fetchDocument(citation.doc_id);
   } catch (error) {
-    meta.textContent = `Không mở được tài liệu: ${error.message}`;
+    if (opening === state.opening) meta.textContent = `Không mở được tài liệu: ${error.message}`;
     return;
   }
+  if (opening !== state.opening) return;
   const text = doc.text;
   const start = utf16Index(text, citation.start);
   const end = utf16Index(text, citation.end);

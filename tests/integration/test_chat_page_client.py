@@ -74,6 +74,17 @@ def test_passage_after_astral_characters_is_marked_exactly(browser, base_url):
     assert browser.find_element(By.ID, "doc-title").text == ASTRAL.title
 
 
+def test_a_document_that_is_gone_is_reported_in_the_panel(browser, base_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(base_url + "/")
+    citation = {"n": 1, "doc_id": "gone", "title": "Gone", "start": 0, "end": 3}
+    browser.execute_script("return openPassage(arguments[0], arguments[1]);", citation, "x")
+    meta = browser.find_element(By.ID, "doc-meta").text
+    assert "Không mở được tài liệu" in meta and "no document with id 'gone'" in meta
+    assert not browser.find_elements(By.CSS_SELECTOR, "#doc-text mark")
+
+
 def test_api_errors_are_shown_in_the_thread(browser, base_url):
     from selenium.webdriver.common.by import By
 
