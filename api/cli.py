@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(envvar="RAG_LOG_LEVEL", help=f"One of: {', '.join(LOG_LEVELS)}."),
         ] = "info",
     ) -> None:
-        """Serve the HTTP API (POST /ask, /ask/stream, /search, /documents; docs at /docs)."""
+        """Serve the HTTP API (POST /ask, /ask/stream, /search, /documents; docs at /docs)
+        and the chat page at /."""
         from rag import Pipeline
 
         level = log_level.lower()
@@ -102,7 +103,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         console.print(
-            f"serving on http://{host}:{port} (docs: /docs, {workers} worker(s))",
+            f"serving on http://{host}:{port} (chat page: /, docs: /docs, {workers} worker(s))",
             highlight=False,
         )
         uvicorn.run(

@@ -21,7 +21,7 @@ from api.deps import ServiceState
 from api.errors import install_error_handlers
 from api.middleware import REQUEST_ID_HEADER, BodySizeLimitMiddleware, RequestContextMiddleware
 from api.responses import OrjsonResponse
-from api.routes import ask, documents, health, openai, search
+from api.routes import ask, chat, documents, health, openai, search
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
 
@@ -98,8 +98,9 @@ def create_app(pipeline: Pipeline | None = None, settings: Settings | None = Non
     app.state.pipeline = pipeline
     app.state.service = service
     install_error_handlers(app)
-    for module in (health, ask, search, documents, openai):
+    for module in (health, ask, search, documents, openai, chat):
         app.include_router(module.router)
+    app.mount(chat.STATIC_PATH, chat.static_files(), name="static")
 
     # Added innermost first: CORS (outermost, so even errors carry CORS headers) ->
     # request context (id, timing, access log, last-resort 500) -> body limit -> app.

@@ -27,6 +27,27 @@ _QUESTION = Field(
 )
 _TOP_K = Field(5, ge=1, le=20, description="Passages to retrieve (1-20).")
 _MODE_DOC = "Retrieval: hybrid (dense + BM25, fused), dense or bm25."
+MAX_HISTORY_TURNS = 20
+_MAX_TURN_CHARS = 20_000
+
+
+def _is_text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
+        raise ValueError("is not valid Unicode text (lone surrogate)") from None
+    return value
+
+
+class HistoryTurn(BaseModel):
+    """An earlier exchange of the conversation, as the client showed it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: StrictStr = Field(max_length=_MAX_TURN_CHARS)
+    answer: StrictStr = Field("", max_length=_MAX_TURN_CHARS)
+
+    _text = field_validator("question", "answer")(_is_text)
 
 
 class AskRequest(BaseModel):
@@ -40,6 +61,14 @@ class AskRequest(BaseModel):
         description=f"Answer backend ({' | '.join(ANSWERERS)}); default: the server's "
         "(RAG_LLM, else extractive). An unknown name is a 422; an LLM that is not "
         "installed or reachable is a 503.",
+    )
+    history: list[HistoryTurn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="Earlier turns of the conversation, oldest first (at most "
+        f'{MAX_HISTORY_TURNS}). With history, a follow-up such as "còn lần thứ 31 thì sao?" '
+        "is rewritten into a standalone question (the REPL's rules) before it is searched; "
+        "the answer's `question` is the rewritten one.",
     )
 
 

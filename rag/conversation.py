@@ -546,3 +546,16 @@ def _decapitalise(text: str) -> str:
     if len(text) > 1 and text[0].isupper() and not text[1].isupper():
         return text[0].lower() + text[1:]
     return text
+
+
+def standalone_question(
+    question: str, history: Sequence[tuple[str, str]], rewriter: Rewriter | None = None
+) -> str:
+    """``question`` made standalone from earlier ``(question, answer)`` turns, oldest first
+    (what a stateless client such as the chat page sends): the turns are replayed through
+    a ``Conversation`` exactly as the REPL builds one, each earlier question rewritten
+    against the turns before it, then ``question`` is rewritten against them all."""
+    conversation = Conversation(rewriter=rewriter or rewriter_for(None))
+    for asked, answered in history[-conversation.max_turns :]:
+        conversation.turns.append(Turn(asked, conversation.rewrite(asked), answered))
+    return conversation.rewrite(question) if conversation.turns else question

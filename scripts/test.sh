@@ -10,6 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
 bash scripts/bootstrap.sh test,llm
+# The chat page's browser test drives Debian's chromium + chromedriver (nothing downloaded
+# at run time); installed here when missing and we are root with apt-get, else it skips.
+if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; } &&
+   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing chromium and chromium-driver (apt) for the chat page's browser test"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 .venv/bin/rag llm pull qwen2.5-0.5b --install
 .venv/bin/ruff check .
 .venv/bin/mypy

@@ -15,6 +15,8 @@ from api.errors import error_responses
 from api.responses import OrjsonResponse
 from api.schemas import AskRequest
 from rag.answering.models import Answer, Citation
+from rag.conversation import standalone_question
+from rag.pipeline import Pipeline
 
 router = APIRouter(tags=["ask"])
 
@@ -39,10 +41,23 @@ async def ask(body: AskRequest, pipeline: PipelineDep, service: ServiceDep) -> O
     its own `start`/`end` in the same text, so `text[start:end] == short_answer.text`; null
     when the answer abstains (or no cited passage holds a span). With an LLM backend,
     `answer` is the LLM's text and `short_answer` still comes from the extractive span
-    finder, checked against the final citations."""
-    answer = await service.call(pipeline.ask, body.question, body.top_k, body.mode, body.llm)
+    finder, checked against the final citations.
+
+    With `history` (earlier turns, oldest first) a follow-up question is first rewritten
+    into a standalone one, as the REPL does; `question` in the answer is that rewrite."""
+    question = await asked_question(body, pipeline, service)
+    answer = await service.call(pipeline.ask, question, body.top_k, body.mode, body.llm)
     # the Answer is already validated: rendered once, by orjson, without a second pass
     return OrjsonResponse(answer, headers={"Server-Timing": server_timing(answer.timings_ms)})
+
+
+async def asked_question(body: AskRequest, pipeline: Pipeline, service: ServiceState) -> str:
+    """The question to answer: ``body.question``, made standalone from ``body.history``."""
+    if not body.history:
+        return body.question
+    question = pipeline.check_question(body.question)  # bad input is a 422 before rewriting
+    turns = [(turn.question, turn.answer) for turn in body.history]
+    return await service.call(standalone_question, question, turns)
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -103,7 +118,8 @@ async def ask_stream(
     # Retrieval (where bad input and a missing index are found) runs before the stream
     # opens, so those errors are normal JSON error responses with the right status code;
     # the answer text then streams as it is generated.
-    events = pipeline.ask_stream(body.question, body.top_k, body.mode, body.llm)
+    question = await asked_question(body, pipeline, service)
+    events = pipeline.ask_stream(question, body.top_k, body.mode, body.llm)
     first = await service.call(next, events)
     assert isinstance(first, list)
     return StreamingResponse(
