@@ -16,7 +16,14 @@
    ``attributed``; small models often write a right answer without ``[n]``. An answer
    that still cites nothing, says nothing, or fails the check is ``grounded=False``, and
    the extractive answer is returned instead (the LLM's text is kept in ``llm_answer``).
-   An answer that is (or starts with) the abstention sentence is an abstention.
+   Numbers and dates are compared as normalised figures (``rag.answering.figures``:
+   "December 19, 2023" is "19/12/2023", "600 billion USD" is "600 tỷ USD"); names after
+   folding accents and case ("Nguyen Phu Trong" is "Nguyễn Phú Trọng"), any contiguous
+   run of an evidence name's syllables counting ("Phú Trọng").
+   Abstention sentences: an answer made only of abstention sentences (the fixed sentence,
+   in either language, or "không tìm thấy thông tin") is an abstention; an answer with
+   real content (two words or more besides markers) plus abstention sentences has them
+   removed, and the rest is checked and returned as the answer (``strip_abstention``).
 
 Only the first ``MAX_PASSAGES`` (3) passages are shown to the LLM.
 
@@ -38,6 +45,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from rag.answering import figures
 from rag.answering.base import Answerer, Draft, Passage, citation, place_short_answer
 from rag.answering.extractive import ABSTAIN_MESSAGES
 from rag.answering.question import analyse
@@ -75,9 +83,9 @@ MAX_PASSAGES = 3
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ANY_MARKER = re.compile(r"\[[^\[\]\n]{0,20}\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _TOKEN = re.compile(r"[^\W_]+")
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
 _SENTENCE_END = re.compile(r"[.!?:;…\n]")
 _PREFIX = re.compile(r"^\s*(?:trả lời|câu trả lời|answer)\s*:\s*", re.IGNORECASE)
 _ABSTAIN_KEYS = (
@@ -265,8 +273,10 @@ def verify(text: str, passages: Sequence[Passage], question: str = "") -> Verifi
     """Renumber the ``[n]`` markers of ``text`` and check its numbers and names against the
     passages it cites (``passages`` are numbered 1..len in the prompt)."""
     body = _PREFIX.sub("", text.strip())
-    if is_abstention(body):
+    content = strip_abstention(body)
+    if content is None:
         return Verification(body, True, [], [], [])
+    body = content
     mapping: dict[int, int] = {}
     dropped: list[int] = []
 
@@ -312,7 +322,11 @@ def attribute(claims: str, passages: Sequence[Passage], question: str = "") -> i
         if _unsupported_numbers(claims, evidence) or _unsupported_names(claims, evidence):
             continue
         own = _evidence([p], "")
-        if _number_forms(claims) & _number_forms(own) - _number_forms(question) or any(
+        own_figures, asked = figures.extract(own), figures.extract(question)
+        if any(
+            figures.supported(f, own_figures) and not figures.supported(f, asked)
+            for f in figures.extract(claims)
+        ) or any(
             not _unsupported_names(name, own) and _unsupported_names(name, question)
             for name in capitalised_names(claims)
         ):
@@ -334,24 +348,26 @@ def is_abstention(text: str) -> bool:
     return any(folded.startswith(key) or key in folded for key in _ABSTAIN_KEYS)
 
 
-def _number_forms(text: str) -> set[str]:
-    forms: set[str] = set()
-    for match in _NUMBER.finditer(text):
-        joined = re.sub(r"[.,]", "", match.group())
-        forms.add(joined.lstrip("0") or "0")
-        forms.update(p.lstrip("0") or "0" for p in re.split(r"[.,]", match.group()))
-    return forms
+def strip_abstention(text: str) -> str | None:
+    """``text`` without its abstention sentences, or ``None`` when nothing else is left.
+
+    "Nguyễn Phú Trọng chủ trì [1]. The documents do not contain this." gives
+    "Nguyễn Phú Trọng chủ trì [1]."; "Không tìm thấy thông tin này trong các tài liệu."
+    gives ``None``. A sentence counts as content when it has two words or more besides
+    ``[n]`` markers.
+    """
+    if not is_abstention(text):
+        return text
+    kept = [s for s in _SENTENCES.split(text.strip()) if s.strip() and not is_abstention(s)]
+    rest = " ".join(kept).strip()
+    if len(_WORD.findall(_ANY_MARKER.sub(" ", rest))) < 2:
+        return None
+    return rest
 
 
 def _unsupported_numbers(claims: str, evidence: str) -> list[str]:
-    known = _number_forms(evidence)
-    out = []
-    for match in _NUMBER.finditer(claims):
-        joined = re.sub(r"[.,]", "", match.group()).lstrip("0") or "0"
-        parts = [p.lstrip("0") or "0" for p in re.split(r"[.,]", match.group())]
-        if joined not in known and not all(p in known for p in parts):
-            out.append(match.group())
-    return out
+    """Figures (dates, numbers) of ``claims`` that no figure of ``evidence`` backs."""
+    return figures.unsupported(claims, evidence)
 
 
 def capitalised_names(text: str) -> list[str]:

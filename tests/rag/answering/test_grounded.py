@@ -115,7 +115,7 @@ def test_markers_are_renumbered_and_bad_ones_dropped(passages):
     [
         ("Tổng Bí thư Lê Văn Tám chủ trì hội nghị [1].", "Lê Văn Tám"),
         ("Hội nghị có 5.000 đại biểu [1].", "5.000"),
-        ("Hội nghị diễn ra ngày 20/11/2021 [1].", "20"),
+        ("Hội nghị diễn ra ngày 20/11/2021 [1].", "20/11/2021"),  # the whole date is reported
         (
             "Nguyễn Phú Trọng chủ trì hội nghị ngoại giao lần thứ 32 [1].",
             "32",

@@ -1,0 +1,294 @@
+"""Normalised figures (dates, numbers, years) in Vietnamese or English text.
+
+``extract`` reads every date and number of a text into a ``Figure``; ``supported`` says
+whether an answer's figure is backed by some figure of the evidence:
+
+* dates are ``(year, month, day)`` with unstated parts ``None``: ``19/12/2023``,
+  ``19-12-2023``, ``19.12.2023``, ``2023-12-19``, ``ngày 19 tháng 12 năm 2023``,
+  ``19 tháng 12``, ``tháng 12/2023``, ``December 19, 2023``, ``19 December 2023``,
+  ``Dec 19``, ``December 2023``, ``19/12`` (day first: the Vietnamese convention), and a
+  year alone (``2023``, ``năm 2023``). An answer's date is supported when one evidence date
+  agrees on every part the answer states and the evidence states (a year the matching
+  evidence date leaves out must occur elsewhere in the evidence as a year);
+* numbers are a value plus an optional unit and qualifier: ``600 tỷ USD`` =
+  ``600 billion USD`` = ``600,000,000,000 USD``; ``1.200`` = ``1,200`` = 1200 (a group of
+  exactly three digits after the separators is thousands), ``2,5 triệu`` = ``2.5 million``;
+  ``15%`` = ``15 phần trăm`` = ``15 percent``; ordinals (``lần thứ 32``, ``32nd``) are
+  the number. Qualifiers (``hơn``/``more than`` → ``more``, ``gần``/``nearly`` → ``near``,
+  ``khoảng``/``about`` → ``about``) must agree, or be absent from the answer. Units must
+  agree when both sides state one. A bare number is also supported by a part of an
+  evidence date ("ngày 19" by "19/12/2023").
+
+Matching is on accent-stripped text, so "ty"/"tỷ" and "thang"/"tháng" are the same word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rag.textnorm import normalize_text, strip_diacritics
+
+REL_TOL = 1e-9
+
+_MONTHS = {
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_D = r"(\d{1,2})"
+_Y = r"(\d{4})"
+_B = r"(?<![\w.,])"  # no digit, letter or separator right before
+_E = r"(?![\w]|[.,]\d)"  # nor right after
+
+# (pattern, group numbers of year, month, day; 0 = not stated)
+_DATES: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), g)
+    for p, g in (
+        (_B + _D + r"\s*([/.-])\s*" + _D + r"\s*\2\s*" + _Y + _E, (4, 3, 1)),
+        (_B + _Y + r"([/-])" + _D + r"\2" + _D + _E, (1, 3, 4)),
+        (
+            _B + _D + r"\s+thang\s+" + _D + r"(?:\s*(?:,\s*)?(?:nam\s+|/\s*)" + _Y + ")?" + _E,
+            (3, 2, 1),
+        ),
+        (r"\bthang\s+" + _D + r"(?:\s*(?:,\s*)?(?:nam\s+|/\s*)" + _Y + ")?" + _E, (2, 1, 0)),
+        (r"\b" + _MONTH + r"\s+" + _D + r"(?:st|nd|rd|th)?(?:\s*,?\s*" + _Y + ")?" + _E, (3, 1, 2)),
+        (
+            _B + _D + r"(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:\s*,?\s*" + _Y + ")?" + _E,
+            (3, 2, 1),
+        ),
+        (r"\b" + _MONTH + r"\s*,?\s+" + _Y + _E, (2, 1, 0)),
+        (_B + _D + r"\s*[/-]\s*" + _D + _E, (0, 2, 1)),
+        (_B + r"((?:1[89]|20)\d\d)" + _E, (1, 0, 0)),
+    )
+)
+
+_QUALIFIERS = {
+    "hon": "more",
+    "tren": "more",
+    "more than": "more",
+    "over": "more",
+    "gan": "near",
+    "nearly": "near",
+    "almost": "near",
+    "khoang": "about",
+    "about": "about",
+    "around": "about",
+    "approximately": "about",
+}
+_SCALES = {
+    "nghin": 1e3,
+    "ngan": 1e3,
+    "trieu": 1e6,
+    "ty": 1e9,
+    "ti": 1e9,
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+}
+_UNITS = {
+    "%": "%",
+    "phan tram": "%",
+    "percent": "%",
+    "per cent": "%",
+    "usd": "usd",
+    "us dollars": "usd",
+    "dollars": "usd",
+    "dollar": "usd",
+    "do la my": "usd",
+    "do la": "usd",
+    "vnd": "vnd",
+    "dong": "vnd",
+    "eur": "eur",
+    "euro": "eur",
+    "euros": "eur",
+}
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(
+        re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True)
+    )
+
+
+_NUMBER = re.compile(
+    r"(?:\b(" + _alt(_QUALIFIERS) + r")\s+)?"
+    r"(\$\s*)?"
+    r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?"
+    r"((?:\s*\b(?:" + _alt(_SCALES) + r")\b)*)"
+    r"(?:\s*(%|\b(?:" + _alt(k for k in _UNITS if k != "%") + r")\b))?",
+    re.IGNORECASE,
+)
+_SCALE_WORD = re.compile(r"\b(?:" + _alt(_SCALES) + r")\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A date (``date`` set) or a number (``value`` set) as written in ``text``."""
+
+    text: str
+    date: tuple[int | None, int | None, int | None] | None = None
+    value: float | None = None
+    unit: str | None = None
+    qualifier: str | None = None
+
+
+def parse_number(digits: str) -> float | None:
+    """``1.200`` / ``1,200`` → 1200, ``2,5`` / ``2.5`` → 2.5, ``1.200,5`` → 1200.5; ``None``
+    for what is no number (``1.2.3``)."""
+    groups = re.split(r"[.,]", digits)
+    seps = re.findall(r"[.,]", digits)
+    if not seps:
+        return float(digits)
+    thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    if thousands and len(set(seps)) == 1:
+        return float("".join(groups))
+    if len(seps) == 1:
+        return float(f"{groups[0]}.{groups[1]}")
+    if seps[-1] not in seps[:-1] and len(set(seps[:-1])) == 1:
+        head = groups[:-1]
+        if len(head[0]) <= 3 and all(len(g) == 3 for g in head[1:]):
+            return float(f"{''.join(head)}.{groups[-1]}")
+    return None
+
+
+def _valid(y: int | None, m: int | None, d: int | None) -> bool:
+    return (m is None or 1 <= m <= 12) and (d is None or 1 <= d <= 31)
+
+
+def extract(text: str) -> list[Figure]:
+    """Every date and number of ``text``, in no particular order."""
+    original = normalize_text(text)
+    plain = strip_diacritics(original)  # same length: spans index ``original``
+    figures: list[Figure] = []
+    taken = [False] * len(plain)
+    for pattern, (gy, gm, gd) in _DATES:
+        for m in pattern.finditer(plain):
+            if any(taken[m.start() : m.end()]):
+                continue
+            y = int(m.group(gy)) if gy and m.group(gy) else None
+            month_text = m.group(gm) if gm else None
+            mo = None
+            if month_text:
+                mo = int(month_text) if month_text.isdigit() else _MONTHS[month_text.lower()]
+            d = int(m.group(gd)) if gd and m.group(gd) else None
+            if not _valid(y, mo, d):
+                continue
+            figures.append(Figure(original[m.start() : m.end()], date=(y, mo, d)))
+            taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+    for m in _NUMBER.finditer(plain):
+        start = m.start(3)
+        if any(taken[start : m.end(3)]):
+            continue
+        value = parse_number(m.group(3))
+        if value is None:
+            figures.append(Figure(original[start : m.end(3)]))
+            continue
+        for word in _SCALE_WORD.findall(m.group(4) or ""):
+            value *= _SCALES[" ".join(word.lower().split())]
+        unit_text = m.group(5)
+        unit = _UNITS[" ".join(unit_text.lower().split())] if unit_text else None
+        if m.group(2):
+            unit = "usd"
+        qualifier = _QUALIFIERS[" ".join(m.group(1).lower().split())] if m.group(1) else None
+        figures.append(
+            Figure(
+                original[m.start() : m.end()].strip(), value=value, unit=unit, qualifier=qualifier
+            )
+        )
+    return figures
+
+
+def _years(evidence: list[Figure]) -> set[int]:
+    out = {f.date[0] for f in evidence if f.date is not None and f.date[0] is not None}
+    out |= {
+        int(f.value)
+        for f in evidence
+        if f.value is not None and f.unit is None and f.value.is_integer()
+    }
+    return out
+
+
+def _date_supported(
+    date: tuple[int | None, int | None, int | None], evidence: list[Figure]
+) -> bool:
+    y, m, d = date
+    if m is None and d is None:
+        return y is not None and y in _years(evidence)
+    for f in evidence:
+        if f.date is None:
+            continue
+        ey, em, ed = f.date
+        if (m is not None and em != m) or (d is not None and ed != d):
+            continue
+        if (m is not None and em is None) or (d is not None and ed is None):
+            continue
+        if y is None or ey == y or (ey is None and y in _years(evidence)):
+            return True
+    return False
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=0.0)
+
+
+def supported(figure: Figure, evidence: list[Figure]) -> bool:
+    """Whether ``figure`` (from an answer) is backed by some figure of ``evidence``."""
+    if figure.date is not None:
+        return _date_supported(figure.date, evidence)
+    if figure.value is None:  # not a number: only the same digits back it
+        digits = re.sub(r"\D", "", figure.text)
+        return any(
+            re.sub(r"\D", "", f.text) == digits
+            for f in evidence
+            if f.value is None and f.date is None
+        )
+    value = figure.value
+    for f in evidence:
+        if f.value is not None:
+            if not _close(f.value, value):
+                continue
+            if figure.unit and f.unit and figure.unit != f.unit:
+                continue
+            if figure.qualifier and figure.qualifier != f.qualifier:
+                continue
+            return True
+        elif (
+            f.date is not None
+            and figure.unit is None
+            and figure.qualifier is None
+            and any(part is not None and _close(part, value) for part in f.date)
+        ):
+            return True
+    return False
+
+
+def unsupported(claims: str, evidence: str) -> list[str]:
+    """The figures of ``claims`` (as written) that no figure of ``evidence`` backs."""
+    known = extract(evidence)
+    return [f.text for f in extract(claims) if not supported(f, known)]
