@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.figures import Figure, extract, parse_number, supported, unsupported
+
+
+def _one(text: str) -> Figure:
+    found = extract(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("19/12/2023", (2023, 12, 19)),
+        ("19-12-2023", (2023, 12, 19)),
+        ("19.12.2023", (2023, 12, 19)),
+        ("2023-12-19", (2023, 12, 19)),
+        ("ngày 19 tháng 12 năm 2023", (2023, 12, 19)),
+        ("ngay 19 thang 12 nam 2023", (2023, 12, 19)),
+        ("19 tháng 12", (None, 12, 19)),
+        ("tháng 12/2023", (2023, 12, None)),
+        ("tháng 12 năm 2023", (2023, 12, None)),
+        ("December 19, 2023", (2023, 12, 19)),
+        ("19 December 2023", (2023, 12, 19)),
+        ("Dec 19", (None, 12, 19)),
+        ("December 2023", (2023, 12, None)),
+        ("19/12", (None, 12, 19)),
+        ("năm 2023", (2023, None, None)),
+        ("in 2023", (2023, None, None)),
+    ],
+)
+def test_date_forms(text, date):
+    assert _one(text).date == date
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("600 tỷ USD", 600e9, "usd"),
+        ("600 tỉ USD", 600e9, "usd"),
+        ("600 billion USD", 600e9, "usd"),
+        ("600,000,000,000 USD", 600e9, "usd"),
+        ("600.000.000.000 USD", 600e9, "usd"),
+        ("$600 billion", 600e9, "usd"),
+        ("1.200 đại biểu", 1200, None),
+        ("1,200 delegates", 1200, None),
+        ("2,5 triệu", 2.5e6, None),
+        ("2.5 million", 2.5e6, None),
+        ("1.200,5", 1200.5, None),
+        ("1,200.5", 1200.5, None),
+        ("3 nghìn", 3e3, None),
+        ("3 ngàn", 3e3, None),
+        ("3 thousand", 3e3, None),
+        ("3 nghìn tỷ đồng", 3e12, "vnd"),
+        ("15%", 15, "%"),
+        ("15 phần trăm", 15, "%"),
+        ("15 percent", 15, "%"),
+        ("lần thứ 32", 32, None),
+        ("thứ 32", 32, None),
+        ("32nd", 32, None),
+    ],
+)
+def test_number_forms(text, value, unit):
+    figure = _one(text)
+    assert figure.date is None and figure.value == pytest.approx(value, rel=1e-12)
+    assert figure.unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("hơn 140", "more"),
+        ("trên 140", "more"),
+        ("more than 140", "more"),
+        ("over 140", "more"),
+        ("gần 140", "near"),
+        ("nearly 140", "near"),
+        ("khoảng 140", "about"),
+        ("about 140", "about"),
+        ("140", None),
+    ],
+)
+def test_qualifiers(text, qualifier):
+    assert _one(text).qualifier == qualifier
+
+
+def test_parse_number_separators():
+    assert parse_number("1.200") == 1200 and parse_number("1,200") == 1200
+    assert parse_number("2,5") == 2.5 and parse_number("2.5") == 2.5
+    assert parse_number("1.234.567") == 1234567
+    assert parse_number("1.2.3") is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "evidence"),
+    [
+        ("December 19, 2023", "ngày 19/12/2023"),
+        ("December 19, 2023", "ngày 19/12, năm 2023"),  # year stated elsewhere
+        ("19/12", "ngày 19/12/2023"),
+        ("December 2023", "ngày 19/12/2023"),
+        ("2023", "ngày 19/12/2023"),
+        ("ngày 19 tháng 12 năm 2023", "2023-12-19"),
+        ("Dec 19", "19 tháng 12"),
+        ("600,000,000 USD", "600 triệu USD"),
+        ("600 billion USD", "600 tỷ USD"),
+        ("600,000,000,000 USD", "600 tỷ USD"),
+        ("600 tỷ", "600 tỷ USD"),  # unit only on one side
+        ("more than 140", "hơn 140"),
+        ("140", "hơn 140"),  # qualifier absent from the answer
+        ("15 percent", "15%"),
+        ("the 32nd conference", "lần thứ 32"),
+        ("2.5 million", "2,5 triệu"),
+        ("1,200 delegates", "1.200 đại biểu"),
+        ("ngày 19", "19/12/2023"),  # a bare number backed by a part of a date
+    ],
+)
+def test_supported(answer, evidence):
+    assert unsupported(answer, evidence) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "evidence", "bad"),
+    [
+        ("20/12/2023", "ngày 19/12", "20/12/2023"),
+        ("20/12", "19/12/2023", "20/12"),
+        ("November 2023", "19/12/2023", "November 2023"),
+        ("19/12/2024", "19/12/2023", "19/12/2024"),
+        ("19/12/2024", "ngày 19/12, năm 2023", "19/12/2024"),
+        ("2024", "19/12/2023", "2024"),
+        ("700 tỷ USD", "600 tỷ USD", "700 tỷ USD"),
+        ("600 triệu USD", "600 tỷ USD", "600 triệu USD"),
+        ("600 tỷ EUR", "600 tỷ USD", "600 tỷ EUR"),
+        ("more than 140", "140", "more than 140"),
+        ("khoảng 140", "hơn 140", "khoảng 140"),
+        ("16%", "15%", "16%"),
+        ("15%", "15 tỷ", "15%"),
+        ("lần thứ 33", "lần thứ 32", "33"),
+        ("2,5 triệu", "25 triệu", "2,5 triệu"),
+    ],
+)
+def test_wrong_figures_are_unsupported(answer, evidence, bad):
+    assert unsupported(answer, evidence) == [bad]
+
+
+def test_supported_checks_kind():
+    year = Figure("2023", date=(2023, None, None))
+    assert supported(year, extract("năm 2023"))
+    assert not supported(Figure("x", value=5.0), [year])
