@@ -130,6 +130,11 @@ _UNITS = {
 }
 
 
+def is_month(word: str) -> bool:
+    """Whether ``word`` is an English month name or abbreviation ("December", "Dec.")."""
+    return word.lower().rstrip(".") in _MONTHS
+
+
 def _alt(words: Iterable[str]) -> str:
     return "|".join(
         re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True)

@@ -401,7 +401,9 @@ def _unsupported_names(claims: str, evidence: str) -> list[str]:
     haystack = " " + " ".join(_TOKEN.findall(fold(evidence))) + " "
     out = []
     for name in capitalised_names(claims):
-        needle = " ".join(_TOKEN.findall(fold(name)))
+        # a month name is part of a date, checked as a figure ("December 19, 2023")
+        words = [w for w in name.split() if not figures.is_month(w)]
+        needle = " ".join(_TOKEN.findall(fold(" ".join(words))))
         if needle and f" {needle} " not in haystack:
             out.append(name)
     return out

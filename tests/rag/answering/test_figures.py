@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.figures import Figure, extract, parse_number, supported, unsupported
+from rag.answering.figures import (
+    Figure,
+    extract,
+    is_month,
+    parse_number,
+    supported,
+    unsupported,
+)
 
 
 def _one(text: str) -> Figure:
@@ -149,3 +156,8 @@ def test_supported_checks_kind():
     year = Figure("2023", date=(2023, None, None))
     assert supported(year, extract("năm 2023"))
     assert not supported(Figure("x", value=5.0), [year])
+
+
+def test_is_month():
+    assert is_month("December") and is_month("Dec.") and is_month("sept")
+    assert not is_month("Decembers") and not is_month("Hà")

@@ -14,6 +14,7 @@ from rag.answering.grounded import (
     GroundedDraft,
     capitalised_names,
     is_abstention,
+    strip_abstention,
     verify,
 )
 from rag.answering.models import Citation, ShortAnswer
@@ -377,3 +378,103 @@ def test_place_short_answer(passages):
     wrong = short.model_copy(update={"text": "Lê Văn Tám"})
     assert place_short_answer(wrong, cited) is None  # its text is not what the passage says
     assert place_short_answer(None, cited) is None
+
+
+# ------------------------------------------------------- figures, names, abstention sentences
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Hội nghị Ngoại giao lần thứ 32 diễn ra ngày 19 tháng 12 năm 2023 [2].",
+        "The 32nd diplomatic conference took place on December 19, 2023 [2].",
+        "The conference took place on 19 December 2023 [2].",
+        "The conference opened on Dec 19 [2].",
+        "Hội nghị diễn ra ngày 19/12 [2].",
+        "Hội nghị diễn ra vào tháng 12/2023 [2].",
+        "The conference had 1,200 delegates [2].",
+        "Hội nghị có 1200 đại biểu [2].",
+    ],
+)
+def test_llm_answer_with_other_forms_of_the_figures_is_grounded(passages, reply):
+    check = verify(reply, passages)
+    assert check.unsupported == [] and check.grounded
+
+
+@pytest.mark.parametrize(
+    ("reply", "bad"),
+    [
+        ("Hội nghị diễn ra ngày 20/12/2023 [2].", "20/12/2023"),
+        ("The conference took place on December 20, 2023 [2].", "December 20, 2023"),
+        ("Hội nghị có 1.300 đại biểu [2].", "1.300"),
+        ("Hội nghị có hơn 1.200 đại biểu [2].", "hơn 1.200"),
+        ("Hội nghị Ngoại giao lần thứ 33 [2].", "33"),
+    ],
+)
+def test_wrong_figures_are_still_rejected(passages, reply, bad):
+    check = verify(reply, passages)
+    assert not check.grounded and bad in check.unsupported
+
+
+MONEY = _passage("m", "Kim ngạch thương mại đạt 600 tỷ USD, với hơn 140 đối tác.")
+
+
+@pytest.mark.parametrize(
+    ("reply", "grounded"),
+    [
+        ("Trade reached 600 billion USD [1].", True),
+        ("Trade reached 600,000,000,000 USD [1].", True),
+        ("Kim ngạch đạt 600 tỷ USD với hơn 140 đối tác [1].", True),
+        ("There are more than 140 partners [1].", True),
+        ("Trade reached 700 tỷ USD [1].", False),
+        ("Trade reached 600 million USD [1].", False),
+        ("There are about 140 partners [1].", False),
+    ],
+)
+def test_money_and_qualifiers(reply, grounded):
+    assert verify(reply, [MONEY]).grounded is grounded
+
+
+@pytest.mark.parametrize(
+    ("reply", "grounded"),
+    [
+        ("Nguyen Phu Trong chaired the conference [1].", True),
+        ("Tổng Bí thư NGUYỄN PHÚ TRỌNG chủ trì [1].", True),
+        ("The meeting was chaired by Phú Trọng [1].", True),
+        ("The meeting was chaired by Phu Trong in Ha Noi [1].", True),
+        ("The meeting was chaired by Nguyễn Văn A [1].", False),
+        ("The meeting was chaired by Nguyen Phu Thanh [1].", False),
+    ],
+)
+def test_names_with_or_without_diacritics_and_partial_names(passages, reply, grounded):
+    assert verify(reply, passages).grounded is grounded
+
+
+def test_trailing_abstention_sentence_is_removed_and_the_rest_checked(passages):
+    check = verify(
+        "Nguyễn Phú Trọng chủ trì hội nghị [1]. The documents do not contain this.", passages
+    )
+    assert not check.abstained and check.grounded
+    assert check.text == "Nguyễn Phú Trọng chủ trì hội nghị [1]."
+    check = verify(f"Hội nghị có 1.200 đại biểu [2]. {ABSTAIN}", passages)
+    assert check.text == "Hội nghị có 1.200 đại biểu [1]." and check.grounded
+    # what is left is still checked
+    check = verify(f"Lê Văn Tám chủ trì hội nghị [1]. {ABSTAIN}", passages)
+    assert not check.abstained and not check.grounded and "Văn Tám" in check.unsupported
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        ABSTAIN,
+        "The documents do not contain this.",
+        f"{ABSTAIN} [1]",
+        f"Trả lời: {ABSTAIN} The documents do not contain this.",
+    ],
+)
+def test_answer_made_only_of_abstention_is_an_abstention(passages, reply):
+    assert verify(reply, passages).abstained
+
+
+def test_strip_abstention():
+    assert strip_abstention("Nguyễn Phú Trọng chủ trì [1].") == "Nguyễn Phú Trọng chủ trì [1]."
+    assert strip_abstention(ABSTAIN) is None
+    assert strip_abstention(f"Hà Nội [1]. {ABSTAIN}") == "Hà Nội [1]."
