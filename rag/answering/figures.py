@@ -17,7 +17,9 @@ whether an answer's figure is backed by some figure of the evidence:
   the number. Qualifiers (``hơn``/``more than`` → ``more``, ``gần``/``nearly`` → ``near``,
   ``khoảng``/``about`` → ``about``) must agree, or be absent from the answer. Units must
   agree when both sides state one. A bare number is also supported by a part of an
-  evidence date ("ngày 19" by "19/12/2023").
+  evidence date ("ngày 19" by "19/12/2023"), and, in the evidence only, by a small count
+  written as a word ("3" by "ba", "three"). A four-digit year-like number followed by a
+  unit or scale word ("2000 USD") is a number, not a year.
 
 Matching is on accent-stripped text, so "ty"/"tỷ" and "thang"/"tháng" are the same word.
 """
@@ -64,28 +66,6 @@ _D = r"(\d{1,2})"
 _Y = r"(\d{4})"
 _B = r"(?<![\w.,])"  # no digit, letter or separator right before
 _E = r"(?![\w]|[.,]\d)"  # nor right after
-
-# (pattern, group numbers of year, month, day; 0 = not stated)
-_DATES: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), g)
-    for p, g in (
-        (_B + _D + r"\s*([/.-])\s*" + _D + r"\s*\2\s*" + _Y + _E, (4, 3, 1)),
-        (_B + _Y + r"([/-])" + _D + r"\2" + _D + _E, (1, 3, 4)),
-        (
-            _B + _D + r"\s+thang\s+" + _D + r"(?:\s*(?:,\s*)?(?:nam\s+|/\s*)" + _Y + ")?" + _E,
-            (3, 2, 1),
-        ),
-        (r"\bthang\s+" + _D + r"(?:\s*(?:,\s*)?(?:nam\s+|/\s*)" + _Y + ")?" + _E, (2, 1, 0)),
-        (r"\b" + _MONTH + r"\s+" + _D + r"(?:st|nd|rd|th)?(?:\s*,?\s*" + _Y + ")?" + _E, (3, 1, 2)),
-        (
-            _B + _D + r"(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:\s*,?\s*" + _Y + ")?" + _E,
-            (3, 2, 1),
-        ),
-        (r"\b" + _MONTH + r"\s*,?\s+" + _Y + _E, (2, 1, 0)),
-        (_B + _D + r"\s*[/-]\s*" + _D + _E, (0, 2, 1)),
-        (_B + r"((?:1[89]|20)\d\d)" + _E, (1, 0, 0)),
-    )
-)
 
 _QUALIFIERS = {
     "hon": "more",
@@ -141,6 +121,29 @@ def _alt(words: Iterable[str]) -> str:
     )
 
 
+_AMOUNT = r"\s*(?:%|\b(?:" + _alt([*_SCALES, *_UNITS]) + r")\b)"
+# (pattern, group numbers of year, month, day; 0 = not stated)
+_DATES: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), g)
+    for p, g in (
+        (_B + _D + r"\s*([/.-])\s*" + _D + r"\s*\2\s*" + _Y + _E, (4, 3, 1)),
+        (_B + _Y + r"([/-])" + _D + r"\2" + _D + _E, (1, 3, 4)),
+        (
+            _B + _D + r"\s+thang\s+" + _D + r"(?:\s*(?:,\s*)?(?:nam\s+|/\s*)" + _Y + ")?" + _E,
+            (3, 2, 1),
+        ),
+        (r"\bthang\s+" + _D + r"(?:\s*(?:,\s*)?(?:nam\s+|/\s*)" + _Y + ")?" + _E, (2, 1, 0)),
+        (r"\b" + _MONTH + r"\s+" + _D + r"(?:st|nd|rd|th)?(?:\s*,?\s*" + _Y + ")?" + _E, (3, 1, 2)),
+        (
+            _B + _D + r"(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:\s*,?\s*" + _Y + ")?" + _E,
+            (3, 2, 1),
+        ),
+        (r"\b" + _MONTH + r"\s*,?\s+" + _Y + _E, (2, 1, 0)),
+        (_B + _D + r"\s*[/-]\s*" + _D + _E, (0, 2, 1)),
+        (_B + r"((?:1[89]|20)\d\d)" + _E + "(?!" + _AMOUNT + ")", (1, 0, 0)),
+    )
+)
+
 _NUMBER = re.compile(
     r"(?:\b(" + _alt(_QUALIFIERS) + r")\s+)?"
     r"(\$\s*)?"
@@ -150,6 +153,34 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _SCALE_WORD = re.compile(r"\b(?:" + _alt(_SCALES) + r")\b", re.IGNORECASE)
+
+
+# Small counts written as words, read in the evidence only (an answer's "one of them" is no
+# claim to check). Accents are kept: "ba" is three, "bà" is not; "năm" (five / year) is left
+# out as too ambiguous.
+_COUNT_WORDS = {
+    "một": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+    "mười": 10,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_COUNT_WORD = re.compile(r"(?<!\w)(" + _alt(_COUNT_WORDS) + r")(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -186,8 +217,9 @@ def _valid(y: int | None, m: int | None, d: int | None) -> bool:
     return (m is None or 1 <= m <= 12) and (d is None or 1 <= d <= 31)
 
 
-def extract(text: str) -> list[Figure]:
-    """Every date and number of ``text``, in no particular order."""
+def extract(text: str, *, count_words: bool = False) -> list[Figure]:
+    """Every date and number of ``text``, in no particular order; with ``count_words``
+    also small counts written as words ("ba", "three")."""
     original = normalize_text(text)
     plain = strip_diacritics(original)  # same length: spans index ``original``
     figures: list[Figure] = []
@@ -226,6 +258,9 @@ def extract(text: str) -> list[Figure]:
                 original[m.start() : m.end()].strip(), value=value, unit=unit, qualifier=qualifier
             )
         )
+    if count_words:
+        for m in _COUNT_WORD.finditer(original):
+            figures.append(Figure(m.group(), value=float(_COUNT_WORDS[m.group().lower()])))
     return figures
 
 
@@ -295,5 +330,5 @@ def supported(figure: Figure, evidence: list[Figure]) -> bool:
 
 def unsupported(claims: str, evidence: str) -> list[str]:
     """The figures of ``claims`` (as written) that no figure of ``evidence`` backs."""
-    known = extract(evidence)
+    known = extract(evidence, count_words=True)
     return [f.text for f in extract(claims) if not supported(f, known)]

@@ -161,3 +161,30 @@ def test_supported_checks_kind():
 def test_is_month():
     assert is_month("December") and is_month("Dec.") and is_month("sept")
     assert not is_month("Decembers") and not is_month("Hà")
+
+
+def test_year_like_number_with_a_unit_is_a_number():
+    assert _one("2000 USD").value == 2000 and _one("2000 USD").unit == "usd"
+    assert _one("năm 2000").date == (2000, None, None)
+    assert unsupported("2000 USD", "2000 EUR") == ["2000 USD"]
+    assert unsupported("2000 người", "2.000 người") == []
+    assert unsupported("2.000 người", "2000 người") == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "evidence", "ok"),
+    [
+        ("3 delegates", "có ba đại biểu", True),
+        ("3 delegates", "three delegates", True),
+        ("10 đại biểu", "mười đại biểu", True),
+        ("3 delegates", "có bà đại biểu", False),  # "bà" is no count
+        ("4 delegates", "có ba đại biểu", False),
+    ],
+)
+def test_count_words_in_the_evidence(answer, evidence, ok):
+    assert (unsupported(answer, evidence) == []) is ok
+
+
+def test_count_words_in_an_answer_are_not_claims():
+    assert extract("one of the three") == []
+    assert unsupported("one of the three", "nothing") == []
