@@ -147,7 +147,7 @@ _DATES: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = tuple(
 _NUMBER = re.compile(
     r"(?:\b(" + _alt(_QUALIFIERS) + r")\s+)?"
     r"(\$\s*)?"
-    r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?"
+    r"(?<![\d.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?"
     r"((?:\s*\b(?:" + _alt(_SCALES) + r")\b)*)"
     r"(?:\s*(%|\b(?:" + _alt(k for k in _UNITS if k != "%") + r")\b))?",
     re.IGNORECASE,

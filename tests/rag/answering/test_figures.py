@@ -188,3 +188,8 @@ def test_count_words_in_the_evidence(answer, evidence, ok):
 def test_count_words_in_an_answer_are_not_claims():
     assert extract("one of the three") == []
     assert unsupported("one of the three", "nothing") == []
+
+
+def test_numbers_attached_to_letters_are_still_checked():
+    assert unsupported("G20 lúc 8h30", "G7 lúc 8h15") == ["20", "30"]
+    assert unsupported("COVID-19", "COVID-19") == []
