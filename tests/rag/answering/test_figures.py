@@ -193,3 +193,19 @@ def test_count_words_in_an_answer_are_not_claims():
 def test_numbers_attached_to_letters_are_still_checked():
     assert unsupported("G20 lúc 8h30", "G7 lúc 8h15") == ["20", "30"]
     assert unsupported("COVID-19", "COVID-19") == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "evidence", "ok"),
+    [
+        ("June 5, 2023", "5/6/2023", True),  # day first: 5/6 is 5 June
+        ("May 6, 2023", "5/6/2023", False),
+        ("on December 19th, 2023", "19/12/2023", True),
+        ("the 19th of December", "19/12/2023", True),
+        ("from 2021 to 2025", "giai đoạn 2021-2025", True),
+        ("hơn 1,2 triệu người", "hơn 1.200.000 người", True),
+        ("15.5%", "15,5%", True),
+    ],
+)
+def test_more_forms(answer, evidence, ok):
+    assert (unsupported(answer, evidence) == []) is ok
