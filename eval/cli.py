@@ -108,12 +108,26 @@ def _cell(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+LLM_COLUMNS = (
+    ("llm_accuracy", "own answer right"), ("llm_accepted", "accepted"),
+    ("llm_false_rejection", "right, rejected"), ("llm_wrong_accepted", "wrong, accepted"),
+    ("reply_in_question_language", "asker's language"),
+)  # fmt: skip
+
+
 def _summary(run: Any) -> None:
     table = Table("mode", "n", *(t for _, t in SUMMARY_COLUMNS), title="retrieval and answers")
     for mode in run.modes:
         m = run.metrics[mode]["overall"]["all"]
         table.add_row(mode, str(m["n"]), *(_cell(m[k]) for k, _ in SUMMARY_COLUMNS))
     console.print(table)
+    checked = [mode for mode in run.modes if "n_llm" in run.metrics[mode]["overall"]["all"]]
+    if checked:  # an LLM backend answered: what its own text and the grounding check did
+        table = Table("mode", "n", *(t for _, t in LLM_COLUMNS), title="the LLM's answers")
+        for mode in checked:
+            m = run.metrics[mode]["overall"]["all"]
+            table.add_row(mode, str(m["n_llm"]), *(_cell(m[k]) for k, _ in LLM_COLUMNS))
+        console.print(table)
     table = Table(
         "mode", *(t for _, t in QUALITY_COLUMNS), "p50 ms", "p95 ms",
         title="citations, abstention, latency",

@@ -16,11 +16,20 @@ from typing import TYPE_CHECKING, Any
 from eval.gold import GoldItem, select_split
 from eval.metrics import mean_or_none
 from eval.metrics.abstention import abstention_rates, threshold_curve
-from eval.metrics.answers import citation_scores, cited_numbers, exact_match, is_correct, token_f1
+from eval.metrics.answers import (
+    citation_scores,
+    cited_numbers,
+    exact_match,
+    is_correct,
+    strip_citations,
+    token_f1,
+)
 from eval.metrics.latency import latency_summary
+from eval.metrics.llm import LlmOutcome, llm_metrics
 from eval.metrics.retrieval import contains_evidence, first_relevant_rank, retrieval_scores
 from rag.answering.question import analyse
 from rag.errors import InputError
+from rag.language import detect_language
 from rag.retrieval.factory import MODES
 from rag.textnorm import fold
 
@@ -88,6 +97,8 @@ class QuestionResult:
     answer_lang: str = ""  # the answerer's own language detection (keys its thresholds)
     backend: str = ""
     grounded: bool | None = None  # LLM backends: the LLM answer passed the citation check
+    llm_correct: bool | None = None  # LLM backends, answerable: the LLM's own text was right
+    reply_lang: str = ""  # language detected in the answer's text
 
     @property
     def ok(self) -> bool:
@@ -149,6 +160,12 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
     fa = rates["false_abstention"]
     out["false_abstention"] = None if fa is None else round(fa, 4)
     out["overall_correct"] = mean_or_none(r.ok for r in results)
+    checked = [r for r in answerable if r.grounded is not None and r.llm_correct is not None]
+    if checked:
+        out.update(llm_metrics([
+            LlmOutcome(bool(r.grounded), bool(r.llm_correct), r.lang, r.reply_lang)
+            for r in checked
+        ]))  # fmt: skip
     return out
 
 
@@ -237,6 +254,11 @@ def evaluate_question(
             precision, recall = citation_scores(
                 answer.answer, [(c.n, c.text) for c in answer.citations], item.evidence
             )
+    grounded = getattr(answer, "grounded", None)
+    llm_correct: bool | None = None
+    if scored and grounded is not None:  # the LLM's own text: the answer, or the rejected one
+        own = answer.answer if grounded else (getattr(answer, "llm_answer", None) or "")
+        llm_correct = bool(own) and is_correct(own, item.expected, compound=item.compound)
     return QuestionResult(
         id=item.id, mode=mode, question=item.question, lang=item.lang, type=item.type,
         split=item.split, answerable=item.answerable, expected=item.answer,
@@ -249,7 +271,8 @@ def evaluate_question(
         citation_precision=precision, citation_recall=recall,
         timings_ms=dict(answer.timings_ms), search_ms=search.timings_ms.get("total", 0.0),
         answer_lang=analyse(pipeline.check_question(item.question)).lang,
-        backend=answer.backend, grounded=getattr(answer, "grounded", None),
+        backend=answer.backend, grounded=grounded, llm_correct=llm_correct,
+        reply_lang=detect_language(strip_citations(answer.answer)),
     )  # fmt: skip
 
 
