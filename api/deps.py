@@ -154,13 +154,18 @@ async def require_api_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Writes need ``Authorization: Bearer <RAG_API_KEY>``; 403 when no key is configured."""
+    key = _configured_key(
+        settings, "writes_disabled",
+        "document uploads and deletes are disabled: the server has no RAG_API_KEY set",
+    )  # fmt: skip
+    check_bearer(key, credentials)
+
+
+def _configured_key(settings: Settings, code: str, message: str) -> str:
+    """The server's ``RAG_API_KEY``; 403 ``code`` when it has none to check a token against."""
     if not settings.api_key:
-        raise ApiError(
-            403,
-            "writes_disabled",
-            "document uploads and deletes are disabled: the server has no RAG_API_KEY set",
-        )
-    check_bearer(settings.api_key, credentials)
+        raise ApiError(403, code, message)
+    return settings.api_key
 
 
 def check_bearer(key: str, credentials: HTTPAuthorizationCredentials | None) -> None:
@@ -188,15 +193,12 @@ async def require_v1_key(
 ) -> None:
     """The OpenAI-compatible routes are open (clients send some key; it is ignored) unless
     ``RAG_V1_REQUIRE_KEY`` is true: then they need the same key as the write endpoints."""
-    if not settings.v1_require_key:
-        return
-    if not settings.api_key:
-        raise ApiError(
-            403,
-            "forbidden",
+    if settings.v1_require_key:
+        key = _configured_key(
+            settings, "forbidden",
             "RAG_V1_REQUIRE_KEY is set but the server has no RAG_API_KEY to check against",
-        )
-    check_bearer(settings.api_key, credentials)
+        )  # fmt: skip
+        check_bearer(key, credentials)
 
 
 ApiKeyDep = Annotated[None, Depends(require_api_key)]

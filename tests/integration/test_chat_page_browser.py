@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from api.main import create_app
+from tests.api.live import live_server
 from tests.conftest import ROOT
-from tests.integration.chat_browser import ask, chrome, get_json, post_json, served
+from tests.integration.chat_browser import ask, chrome, get_json, post_json
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ OFF_TOPIC = "Công thức nấu phở bò gồm những gì?"
 @pytest.fixture(scope="module")
 def base_url(e5_pipeline) -> Iterator[str]:
     """The app (real model, seeds) served on a free local port."""
-    with served(create_app(pipeline=e5_pipeline)) as url:
+    with live_server(create_app(pipeline=e5_pipeline)) as url:
         yield url
 
 

@@ -17,8 +17,9 @@ from embeddings.hashing import HashingEmbedder
 from rag import Pipeline, Settings
 from rag.answering.base import Draft, citation
 from rag.documents import Document
+from tests.api.live import live_server
 from tests.conftest import SEEDS
-from tests.integration.chat_browser import ask, chrome, get_json, served
+from tests.integration.chat_browser import ask, chrome, get_json
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def chat_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 
 @pytest.fixture(scope="module")
 def base_url(chat_pipeline: Pipeline) -> Iterator[str]:
-    with served(create_app(pipeline=chat_pipeline)) as url:
+    with live_server(create_app(pipeline=chat_pipeline)) as url:
         yield url
 
 
