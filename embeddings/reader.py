@@ -38,7 +38,7 @@ from embeddings.provision import (
     ensure_e5_model,
 )
 
-READER_FORMAT = 1
+READER_FORMAT = 2  # 2: quantised with 7-bit weights (see fast_encoder.quantise)
 READER_FILE = "reader.onnx"
 INFO_FILE = "reader.json"
 MAX_PAIR_TOKENS = 160  # the length the reader was trained on (question + window)
