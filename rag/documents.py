@@ -14,6 +14,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rag.dates import extract_date, parse_date
@@ -62,6 +63,17 @@ class Document:
         """Whether ``text[start:end]`` lies within one heading line."""
         return any(a <= start and end <= b for a, b, _ in self.headings)
 
+    @cached_property
+    def body_start(self) -> int:
+        """Offset of the first prose line: what precedes it is the article's head (title,
+        byline, dateline, view counters, page chrome), see :func:`body_start`."""
+        return body_start(self.text)
+
+    def in_head(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` lies in the head after its first line (the title)."""
+        first_line_end = self.text.find("\n")
+        return end <= self.body_start and start > first_line_end >= 0
+
     def page_at(self, offset: int) -> int | None:
         """1-based page holding the character at ``offset`` (None: no pages)."""
         if not self.pages:
@@ -73,6 +85,26 @@ class Document:
         """sha256 hex of the title and the text."""
         payload = f"{self.title}\x00{self.text}".encode()
         return hashlib.sha256(payload).hexdigest()
+
+
+_PROSE_END = re.compile(r"[.!?…:;\"”)»]\s*$")
+PROSE_MIN_WORDS = 8
+
+
+def body_start(text: str) -> int:
+    """Offset of the first prose line of ``text`` after its first line (the title): a line
+    of at least ``PROSE_MIN_WORDS`` words that ends like a sentence. The lines between are a
+    news page's head (byline "Hà Anh|14/12/2021 01:30", dateline "Đăng ngày 14 - 12 - 2021",
+    "1,234 lượt xem", photo captions, menu items): metadata, not statements. 0 when no line
+    qualifies."""
+    lines = text.splitlines(keepends=True)
+    pos = len(lines[0]) if lines else 0
+    for line in lines[1:]:
+        stripped = line.strip()
+        if len(stripped.split()) >= PROSE_MIN_WORDS and _PROSE_END.search(stripped):
+            return pos
+        pos += len(line)
+    return 0
 
 
 def load_documents(paths: Iterable[str | Path] | str | Path) -> list[Document]:

@@ -224,8 +224,11 @@ class ExtractiveAnswerer:
             )
             numbers_found = all(re.search(rf"(?<!\d){n}(?!\d)", context) for n in info.numbers)
             for sentence in split_sentences(chunk.text, chunk.start):
-                if passage.document.is_heading(sentence.start, sentence.end):
-                    continue  # a heading places a passage; it never answers on its own
+                doc = passage.document
+                if doc.is_heading(sentence.start, sentence.end) or doc.in_head(
+                    sentence.start, sentence.end
+                ):
+                    continue  # headings, bylines and datelines place a passage, never answer
                 out.append(
                     Candidate(
                         rank, passage, sentence,

@@ -69,8 +69,10 @@ def test_best_span_compares_windows_and_limits_length():
     assert len(long_text[span.start : span.end].split()) <= MAX_ANSWER_TOKENS
 
 
-class _FirstWordReader:
-    """Stands in for the int8 reader: answers with the first word of the first window."""
+class _LastWordReader:
+    """Stands in for the int8 reader: answers with the last word of the first window (the
+    best sentence or the one after it; its first word may be in the article's head,
+    which is never an answer sentence)."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -80,8 +82,9 @@ class _FirstWordReader:
         self.calls += 1
         self.questions.append(question)
         w = windows[0]
-        first = w.text.split(" ")[0].rstrip(".,")
-        return ReaderSpan(0, w.start, w.start + len(first), 1.0, 0.0)
+        text = w.text.rstrip(" .,")
+        last = text.split(" ")[-1]
+        return ReaderSpan(0, w.start + len(text) - len(last), w.start + len(text), 1.0, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +98,7 @@ def test_answerer_uses_the_reader_span_and_cites_its_sentence(pipeline, question
     answerer = pipeline.answerer("extractive")
     never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
     monkeypatch.setitem(answerer.calibration, "thresholds", never)
-    fake = _FirstWordReader()
+    fake = _LastWordReader()
     answerer.reader = fake
     try:
         answer = pipeline.ask(question)
@@ -113,7 +116,7 @@ def test_reader_reads_an_unaccented_question_with_its_diacritics_restored(pipeli
     answerer = pipeline.answerer("extractive")
     never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
     monkeypatch.setitem(answerer.calibration, "thresholds", never)
-    fake = _FirstWordReader()
+    fake = _LastWordReader()
     answerer.reader = fake
     question = "Hoi nghi ngoai giao lan thu 32 dien ra ngay nao?"
     try:
