@@ -110,22 +110,21 @@ def _match_value(word: Word, terms: Terms) -> float:
     return sum(terms.get(s, 0.0) for s in sylls) / len(sylls) if sylls else 0.0
 
 
-def _windows(values: list[float]) -> tuple[list[float], list[float]]:
+def _windows(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """For every first word i, the nearness-weighted sum of ``values`` of the ``_WINDOW``
-    words left of it; for every end j, that of the words from j on (``spans._window``)."""
+    words left of it; for every end j, that of the words from j on (``spans._window``: the
+    same terms added in the same order; a word past either end adds 0.0, which leaves the
+    nonnegative sum as it is)."""
     n = len(values)
-
-    def window(start: int, step: int) -> float:
-        total = 0.0
-        i = start
-        for k in range(1, _WINDOW + 1):
-            if not 0 <= i < n:
-                break
-            total += values[i] / k
-            i += step
-        return total
-
-    return [window(i - 1, -1) for i in range(n + 1)], [window(j, 1) for j in range(n + 1)]
+    pad = np.zeros(n + 2 * _WINDOW)
+    pad[_WINDOW : _WINDOW + n] = values
+    at = np.arange(n + 1) + _WINDOW
+    left = np.zeros(n + 1)
+    right = np.zeros(n + 1)
+    for k in range(1, _WINDOW + 1):
+        left = left + pad[at - k] / k
+        right = right + pad[at + k - 1] / k
+    return left, right
 
 
 def _shares(sylls: list[list[str]], terms: Terms) -> tuple[list[float], list[float]]:
@@ -220,7 +219,7 @@ def _sentence_scores(
     add("len_log", log[span_sylls])
     add_weights([w(f"len={min(k, 6)}", 0.0) for k in range(MAX_WORDS + 1)], length)
     add_weights([w(f"{cls}*len={min(k, 4)}", 0.0) for k in range(MAX_WORDS + 1)], length)
-    add("near_any", np.asarray(left_terms)[first] + np.asarray(right_terms)[end])
+    add("near_any", left_terms[first] + right_terms[end])
     dist = _nearest(positions, first, end, 99)
     add("dist_log", _log_table(int(dist.max()), math.log1p, 0)[dist])
     add("no_match", float(not positions))
@@ -235,8 +234,8 @@ def _sentence_scores(
         after = {t: terms.get(t, 0.0) for t in wh.after}
         left_b, right_b = (np.asarray(x) for x in _shares(sylls, before))
         left_a, right_a = (np.asarray(x) for x in _shares(sylls, after))
-        win_b = [np.asarray(x) for x in _windows([_match_value(x, before) for x in words])]
-        win_a = [np.asarray(x) for x in _windows([_match_value(x, after) for x in words])]
+        win_b = _windows([_match_value(x, before) for x in words])
+        win_a = _windows([_match_value(x, after) for x in words])
         add("side_before", left_b[first] - right_b[end])
         add("side_after", right_a[end] - left_a[first])
         add("left_before", win_b[0][first])
@@ -303,44 +302,30 @@ def _soft(
 ) -> dict[str, np.ndarray]:
     """``spans._soft_features`` of every span, as arrays in the same key order."""
     n = len(soft)
-    inside_sum: list[float] = []
-    inside_max: list[float] = []
-    run_sum: float = 0  # an int 0 first, as ``sum`` starts
-    run_max = -math.inf
-    last_i, last_j = -1, -1
-    for i, j in zip(starts, ends, strict=True):
-        if i != last_i:
-            run_sum, run_max, last_j = 0, -math.inf, i
-            last_i = i
-        for k in range(last_j, j):
-            run_sum += soft[k]
-            run_max = max(run_max, soft[k])
-        last_j = j
-        inside_sum.append(run_sum / (j - i))
-        inside_max.append(run_max)
-
-    def window(start: int, step: int) -> float:
-        total = 0.0
-        i = start
-        for k in range(1, _WINDOW + 1):
-            if not 0 <= i < n:
-                break
-            total += soft[i] / k
-            i += step
-        return total
-
     first = np.asarray(starts, np.int64)
     end = np.asarray(ends, np.int64)
-    left = np.asarray([window(i - 1, -1) for i in range(n + 1)])[first]
-    right = np.asarray([window(j, 1) for j in range(n + 1)])[end]
+    length = end - first
+    # ``sum(soft[i:j])`` word by word from i, as ``sum`` adds (0.0 past the span's end
+    # leaves the nonnegative sum as it is), and the largest value in the span
+    values = np.concatenate((np.asarray(soft, np.float64), np.zeros(MAX_WORDS)))
+    inside_sum = np.zeros(len(starts))
+    inside_max = np.full(len(starts), -math.inf)
+    for k in range(MAX_WORDS):
+        within = k < length
+        word = values[first + k]
+        inside_sum = inside_sum + np.where(within, word, 0.0)
+        inside_max = np.where(within, np.maximum(inside_max, word), inside_max)
+    lefts, rights = _windows(soft)
+    left = lefts[first]
+    right = rights[end]
     strong = [k for k, v in enumerate(soft) if v >= 0.5]
     dist = _nearest(strong, first, end, 9)
     total = sum(soft) or 1.0
     before = np.asarray([sum(soft[:i]) for i in range(n + 1)])
     after = np.asarray([sum(soft[j:]) for j in range(n + 1)])
     return {
-        "soft_in": np.asarray(inside_sum),
-        "soft_in_max": np.asarray(inside_max),
+        "soft_in": inside_sum / length,
+        "soft_in_max": inside_max,
         "soft_near": left + right,
         "soft_dist_log": _log_table(int(dist.max()), math.log1p, 0)[dist],
         f"{wh.form}*{wh.cls}*soft_left": left,
