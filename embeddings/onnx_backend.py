@@ -28,6 +28,9 @@ from embeddings.provision import MODEL_ID, PASSAGE_PREFIX, QUERY_PREFIX
 
 MAX_TOKENS = 512
 MAX_BATCH = 4
+SEQUENTIAL_TOKENISE = 8
+"""Up to this many texts are tokenised one by one: ``encode_batch`` hands them to worker
+threads (rayon), and the lean tokenizer's Python step then waits for the GIL there."""
 
 
 def word_embeddings(safetensors_file: Path, name: str) -> np.ndarray:
@@ -90,7 +93,11 @@ class OnnxEncoder:
     # ------------------------------------------------------------------ internals
     def _tokenise(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         out = []
-        for enc in self._tokenizer.encode_batch(list(texts)):
+        if len(texts) <= SEQUENTIAL_TOKENISE:  # a question, a reader pair: no thread hand-off
+            encodings = [self._tokenizer.encode(t) for t in texts]
+        else:
+            encodings = self._tokenizer.encode_batch(list(texts))
+        for enc in encodings:
             ids, offsets = list(enc.ids), list(enc.offsets)
             if len(ids) > MAX_TOKENS:  # as the fp32 tokenizer truncates: keep the end token
                 ids = ids[: MAX_TOKENS - 1] + ids[-1:]

@@ -31,18 +31,27 @@ def lexicon_renderings() -> frozenset[str]:
     return frozenset(alt for alts in lexicon().values() for alt in alts)
 
 
+@lru_cache(maxsize=1)
+def _phrase_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """The lexicon's English phrases as whole-word patterns, longest first, with their
+    renderings (compiled once: ``re``'s own cache is smaller than the lexicon)."""
+    entries = lexicon()
+    return tuple(
+        (re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE), entries[phrase])
+        for phrase in sorted(entries, key=len, reverse=True)
+    )
+
+
 def translate_terms(question: str, *, use_lexicon: bool = True) -> list[tuple[str, ...]]:
     """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
     phrase first; each item lists the alternatives for one phrase. Numbers and capitalised
     names (already Vietnamese, e.g. "Võ Văn Thưởng") are kept as they are. Without the
     lexicon (``use_lexicon=False``), only the numbers and names."""
-    entries = lexicon() if use_lexicon else {}
     rest = question
     found: list[tuple[str, ...]] = []
-    for phrase in sorted(entries, key=len, reverse=True):
-        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
+    for pattern, renderings in _phrase_patterns() if use_lexicon else ():
         if pattern.search(rest):
-            found.append(entries[phrase])
+            found.append(renderings)
             rest = pattern.sub(" ", rest)
     for token in re.findall(r"\b\d+(?=st|nd|rd|th|\b)|\b[A-ZÀ-ỸĐ][\wÀ-ỹđ.]*\b", rest):
         folded = " ".join(strip_diacritics(s) for s in syllables(token))

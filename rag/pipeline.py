@@ -29,6 +29,7 @@ from rag.retrieval.dense import query_vector
 from rag.retrieval.factory import MODES, build_retriever
 from rag.settings import Settings
 from rag.textnorm import NORMALISER_VERSION, normalize_text
+from rag.threads import limit_math_threads
 
 VECTOR_INDEX_KIND = "faiss-flat-ip"
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
@@ -48,6 +49,7 @@ class Pipeline:
         self._lock = threading.RLock()
         self._answerers: dict[tuple[str, str | None], Answerer] = {}
         self._answers: LruCache[CachedAnswer] = LruCache(settings.answer_cache_size)
+        limit_math_threads(settings.math_threads)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Pipeline:
@@ -139,6 +141,7 @@ class Pipeline:
         """Load model and index now (the API does this at start-up)."""
         self.embedder.embed_queries(["khởi động"])
         self.index()
+        limit_math_threads(self.settings.math_threads)  # libraries loaded since
 
     # ----------------------------------------------------------------- ingestion
     def ingest(

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         description="Sentences whose embeddings and token vectors are computed when the "
         "index loads and kept (0: none; each costs ~60 kB).",
     )
+    math_threads: int = Field(
+        1,
+        ge=0,
+        description="Threads of numpy's and FAISS's BLAS and OpenMP pools in a process that "
+        "answers (0: the libraries' default, one per core). The query path's products are "
+        "small; 1 avoids waiting on a second thread (rag/threads.py).",
+    )
 
     # --- llm -----------------------------------------------------------------
     llm_model_path: Path | None = Field(

@@ -22,6 +22,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -41,6 +42,7 @@ from rag.answering.models import ShortAnswer
 from rag.answering.question import QuestionInfo, analyse
 from rag.answering.reader import PassageReader, ReaderSpan, windows_around
 from rag.answering.sentences import Sentence, split_sentences
+from rag.answering.span_table import score_spans
 from rag.answering.spans import SpanCandidate, SpanScorer, fold_terms, span_candidates
 from rag.answering.wh import analyse_wh
 from rag.answering.words import Word, WordTagger, default_tagger
@@ -126,9 +128,23 @@ Terms = tuple[tuple[str, ...], ...]
 def focus_terms(terms: Terms, title: str) -> Terms:
     """The question's terms that its document's title does not already account for: the
     title tells which article; these tell which sentence ("chủ trì", "2021", "Thái Bình")."""
-    padded = f" {' '.join(strip_diacritics(s) for s in syllables(title))} "
+    padded = _padded(title)
     focus = tuple(t for t in terms if not any(f" {alt} " in padded for alt in t))
     return focus or terms
+
+
+@functools.lru_cache(maxsize=8192)
+def _padded(text: str) -> str:
+    """``text``'s accent-folded syllables between spaces, for whole-syllable matching (the
+    same sentences, passages and titles come back question after question)."""
+    return f" {' '.join(strip_diacritics(s) for s in syllables(text))} "
+
+
+def _numbers_in(numbers: Sequence[str], passage: Passage) -> bool:
+    """Every number the question names is in the passage's document (title, date or text)."""
+    doc = passage.document
+    context = f"{doc.title} {doc.date or ''} {doc.text}"
+    return all(re.search(rf"(?<!\d){n}(?!\d)", context) for n in numbers)
 
 
 def _typed(info: QuestionInfo, text: str) -> bool:
@@ -166,6 +182,7 @@ class ExtractiveAnswerer:
     ) -> None:
         self.embedder = embedder
         self.idf = idf
+        self._top_idf: tuple[dict[str, float] | None, float] = (None, 1.0)
         self.pairs = pairs
         self.calibration = calibration or load_calibration()
         self.use_lexicon = use_lexicon
@@ -194,7 +211,7 @@ class ExtractiveAnswerer:
         """IDF-weighted share of ``terms`` found in ``text`` (accent-insensitive)."""
         if not terms:
             return 0.0
-        padded = f" {' '.join(strip_diacritics(s) for s in syllables(text))} "
+        padded = _padded(text)
         total = hit = 0.0
         for alternatives in terms:
             weight = self._weight(alternatives[0])
@@ -205,11 +222,18 @@ class ExtractiveAnswerer:
 
     def _weight(self, phrase: str) -> float:
         parts = phrase.split()
-        return sum(self.idf.get(p, self._max_idf) for p in parts) / max(1, len(parts))
+        top = self._max_idf
+        return sum(self.idf.get(p, top) for p in parts) / max(1, len(parts))
 
     @property
     def _max_idf(self) -> float:
-        return max(self.idf.values(), default=1.0)
+        """The largest IDF (the weight of a syllable the corpus lacks), computed once per
+        ``idf`` dict: it was a scan of the vocabulary per question term."""
+        idf, top = self._top_idf
+        if idf is not self.idf:
+            top = max(self.idf.values(), default=1.0)
+            self._top_idf = (self.idf, top)
+        return top
 
     def candidates(
         self, query: Query, info: QuestionInfo, passages: list[Passage]
@@ -219,10 +243,7 @@ class ExtractiveAnswerer:
             chunk = passage.chunk
             passage_cov = self._coverage(info.terms, passage.document.title + " " + chunk.text)
             focus = focus_terms(info.terms, passage.document.title)
-            context = (
-                f"{passage.document.title} {passage.document.date or ''} {passage.document.text}"
-            )
-            numbers_found = all(re.search(rf"(?<!\d){n}(?!\d)", context) for n in info.numbers)
+            numbers_found = not info.numbers or _numbers_in(info.numbers, passage)
             for sentence in split_sentences(chunk.text, chunk.start):
                 doc = passage.document
                 if doc.is_heading(sentence.start, sentence.end) or doc.in_head(
@@ -308,11 +329,17 @@ class ExtractiveAnswerer:
 
     # -------------------------------------------------------------------- answer
     def span_candidates(
-        self, query: Query, info: QuestionInfo, ranked: list[Candidate]
+        self,
+        query: Query,
+        info: QuestionInfo,
+        ranked: list[Candidate],
+        *,
+        all_spans: bool = True,
     ) -> tuple[list[Candidate], list[SpanCandidate], list[float]]:
         """The top distinct sentences, every candidate span in them (scored, best first) and
         how much of the question each sentence covers by meaning (empty without token
-        vectors)."""
+        vectors). With ``all_spans=False`` only the best span (the same one, with the same
+        score and features), scored without a feature dict per span (``span_table.py``)."""
         sentences: list[Candidate] = []
         for cand in ranked:
             if all(cand.sentence.text != s.sentence.text for s in sentences):
@@ -343,6 +370,9 @@ class ExtractiveAnswerer:
                 "passage_lexical": cand.passage_lexical,
             }
             tagged.append((k, words, sent, soft[k] if soft is not None else None))
+        if not all_spans:
+            best = score_spans(tagged, wh, terms, self.spans.weights).best(wh, terms)
+            return sentences, [best] if best is not None else [], coverage
         spans = span_candidates(tagged, wh, terms)
         for span in spans:
             span.score = self.spans.score(span.features)
@@ -386,23 +416,20 @@ class ExtractiveAnswerer:
             coverage.append(float(sims.max(axis=0).mean()))
             best = sims.max(axis=1)
             scores = np.clip((best - SOFT_FLOOR) / (1.0 - SOFT_FLOOR), 0.0, 1.0)
-            base = cand.sentence.start
-            per_word = []
-            for w in words:
-                a, b = w.start - base, w.end - base
-                inside = scores[(tv.offsets[:, 0] < b) & (tv.offsets[:, 1] > a)]
-                per_word.append(float(inside.max()) if len(inside) else 0.0)
-            out.append(per_word)
+            out.append(_per_word(scores, tv.offsets, words, cand.sentence.start))
         return out, coverage
 
-    def read(self, query: Query, passages: list[Passage]) -> Reading | None:
+    def read(
+        self, query: Query, passages: list[Passage], *, all_spans: bool = True
+    ) -> Reading | None:
         """Everything the answerer finds in the passages for this question (None when the
-        passages hold no sentence)."""
+        passages hold no sentence); with ``all_spans=False``, ``spans`` holds only the best
+        span (what answering needs)."""
         info = analyse(query.text, lexicon=self.use_lexicon)
         ranked = self.candidates(query, info, passages)
         if not ranked:
             return None
-        sentences, spans, coverage = self.span_candidates(query, info, ranked)
+        sentences, spans, coverage = self.span_candidates(query, info, ranked, all_spans=all_spans)
         reading = Reading(info, passages, ranked, sentences, spans)
         if spans:
             reading.best_index = spans[0].sentence_index
@@ -411,7 +438,7 @@ class ExtractiveAnswerer:
         return reading
 
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
-        reading = self.read(query, passages)
+        reading = self.read(query, passages, all_spans=False)
         if reading is None:
             return self._abstain(analyse(query.text), passages, -math.inf)
         info, best = reading.info, reading.best
@@ -512,6 +539,20 @@ class ExtractiveAnswerer:
         ]
         message = ABSTAIN_MESSAGES[info.lang]
         return Draft(message, True, citations, conf if math.isfinite(conf) else -99.0)
+
+
+def _per_word(scores: np.ndarray, offsets: np.ndarray, words: list[Word], base: int) -> list[float]:
+    """For each word (document offsets; its sentence starts at ``base``), the best score of
+    the tokens overlapping it (``offsets``: the tokens' character offsets in the sentence),
+    0.0 when no token does."""
+    if not words:
+        return []
+    starts = np.asarray([w.start - base for w in words])[:, None]
+    ends = np.asarray([w.end - base for w in words])[:, None]
+    inside = (offsets[None, :, 0] < ends) & (offsets[None, :, 1] > starts)
+    best: list[float] = np.where(inside, scores[None, :], -np.inf).max(axis=1).tolist()
+    found: list[bool] = np.asarray(inside.any(axis=1)).tolist()
+    return [v if hit else 0.0 for v, hit in zip(best, found, strict=True)]
 
 
 def _encoder_text(query: Query) -> str:

@@ -10,6 +10,7 @@ package: nothing is downloaded. Offsets are found by walking the original text, 
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import threading
@@ -94,9 +95,15 @@ class WordTagger:
                 for a, b, is_mark in _split_edges(text, start, end):
                     piece = text[a:b]
                     out.append(Word(piece, offset + a, offset + b, "CH" if is_mark else tag,
-                                    fold(piece)))  # fmt: skip
+                                    _fold(piece)))  # fmt: skip
                 pos = end
         return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold(piece: str) -> str:
+    """``fold`` of a word (words recur across sentences and questions; folding is slow)."""
+    return fold(piece)
 
 
 def _split_edges(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
