@@ -16,6 +16,7 @@ from rag.documents import Document
 from rag.index.manifest import DocEntry, IndexConfig, Manifest
 from rag.index.searchable import SearchableIndex, chunk_text_for_index
 from rag.index.store import IndexSnapshot, IndexStore
+from rag.index.vector_index import FaissPolicy
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
 """Given a total number of chunks to embed, returns a callback advanced per batch."""
@@ -52,9 +53,12 @@ def apply_changes(
     prune: bool = False,
     rebuild: bool = False,
     progress: ProgressFactory | None = None,
+    policy: FaissPolicy | None = None,
 ) -> IngestReport:
     """Add/replace ``upsert``, remove ``delete`` (and, with ``prune``, documents whose
-    source file is gone), then commit one new generation if anything changed."""
+    source file is gone), then commit one new generation if anything changed. ``policy``
+    chooses the vector index structure from the number of chunks (default: exact search
+    up to 100k chunks, HNSW beyond)."""
     paths = paths or {}
     with store.write_lock():
         if store.exists() and not rebuild:
@@ -132,6 +136,7 @@ def apply_changes(
             config,
             {d: entries[d] for d in order},
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            vector=(policy or FaissPolicy()).choose(len(chunks)),
         )
         snapshot = IndexSnapshot(manifest, {d: docs[d] for d in order}, chunks, vectors)
         searchable = SearchableIndex.build(snapshot)

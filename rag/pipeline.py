@@ -21,6 +21,7 @@ from rag.errors import InputError, ModelError, NotFoundError
 from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
+from rag.index.vector_index import FaissPolicy
 from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
 from rag.language import EN, VI_NOACCENT, detect_language
 from rag.lexicon import translate_terms
@@ -30,7 +31,7 @@ from rag.retrieval.factory import MODES, build_retriever
 from rag.settings import Settings
 from rag.textnorm import NORMALISER_VERSION, normalize_text
 
-VECTOR_INDEX_KIND = "faiss-flat-ip"
+VECTOR_INDEX_KIND = "faiss"
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
@@ -110,7 +111,9 @@ class Pipeline:
             if self._index is None or self._index.snapshot.generation != live:
                 snapshot = self.store.load()
                 snapshot.manifest.config.check_matches(self.index_config())
-                self._index = SearchableIndex.load(snapshot)
+                self._index = SearchableIndex.load(
+                    snapshot, {"ef_search": self.settings.hnsw_ef_search}
+                )
                 self._prepare(self._index)
             return self._index
 
@@ -163,9 +166,17 @@ class Pipeline:
             raise NotFoundError(f"no document with id {doc_id!r}")
         return self._apply(delete=[doc_id])
 
+    def vector_policy(self) -> FaissPolicy:
+        """How the vector index structure is chosen from the corpus size."""
+        s = self.settings
+        return FaissPolicy(s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search)
+
     def _apply(self, **kwargs: object) -> IngestReport:
         chunker = Chunker(self.chunker_settings(), self.backend.count_tokens)
-        return apply_changes(self.store, self.index_config(), self.backend, chunker, **kwargs)  # type: ignore[arg-type]
+        return apply_changes(
+            self.store, self.index_config(), self.backend, chunker,
+            policy=self.vector_policy(), **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
 
     # ------------------------------------------------------------------- reading
     def documents(self) -> list[tuple[str, DocEntry]]:

@@ -29,6 +29,25 @@ class Settings(BaseSettings):
         description="Cache for the rebuilt embedding model and pulled LLM files.",
     )
 
+    # --- vector index ------------------------------------------------------
+    faiss_flat_max: int = Field(
+        100_000,
+        ge=0,
+        description="Exact (flat) FAISS search up to this many chunks; an HNSW graph beyond "
+        "(approximate, sub-linear). Chosen at each ingest and recorded in the manifest.",
+    )
+    hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per vector (build time).")
+    hnsw_ef_construction: int = Field(
+        200, ge=8, le=4096, description="HNSW candidate list while building (build time)."
+    )
+    hnsw_ef_search: int = Field(
+        128,
+        ge=1,
+        le=4096,
+        description="HNSW candidate list per query: recall against latency. Applies when an "
+        "index loads (no rebuild needed); the value at build time is in the manifest.",
+    )
+
     # --- embeddings ----------------------------------------------------------
     embed_backend: str = Field(
         "auto",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,17 +43,22 @@ class SearchableIndex:
 
     @classmethod
     def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
-        kind = snapshot.manifest.config.vector_index
+        """Search structures over ``snapshot``, the vector one as its manifest specifies."""
+        spec = snapshot.manifest.vector
         docs = snapshot.documents
         texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
-        return cls(snapshot, build_vector_index(kind, snapshot.vectors), Bm25Index.build(texts))
+        return cls(snapshot, build_vector_index(spec, snapshot.vectors), Bm25Index.build(texts))
 
     @classmethod
-    def load(cls, snapshot: IndexSnapshot) -> SearchableIndex:
+    def load(
+        cls, snapshot: IndexSnapshot, search_params: Mapping[str, int] | None = None
+    ) -> SearchableIndex:
+        """The structures a generation saved; ``search_params`` overrides search-time
+        parameters of its vector index (e.g. HNSW ``ef_search``)."""
         assert snapshot.path is not None
         config = snapshot.manifest.config
         vectors = load_vector_index(
-            config.vector_index, snapshot.path / VECTORS_ARTIFACT, config.dim
+            snapshot.manifest.vector, snapshot.path / VECTORS_ARTIFACT, config.dim, search_params
         )
         bm25 = Bm25Index.load(snapshot.path / BM25_ARTIFACT)
         if vectors.size != len(snapshot.chunks) or bm25.size != len(snapshot.chunks):
