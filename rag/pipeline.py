@@ -21,7 +21,7 @@ from rag.errors import InputError, ModelError, NotFoundError
 from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
-from rag.index.vector_index import FaissPolicy
+from rag.index.vector_index import VectorPolicy
 from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
 from rag.language import EN, VI_NOACCENT, detect_language
 from rag.lexicon import translate_terms
@@ -31,7 +31,6 @@ from rag.retrieval.factory import MODES, build_retriever
 from rag.settings import Settings
 from rag.textnorm import NORMALISER_VERSION, normalize_text
 
-VECTOR_INDEX_KIND = "faiss"
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
@@ -100,7 +99,7 @@ class Pipeline:
             dim=self.backend.dim,
             normaliser=NORMALISER_VERSION,
             chunker=self.chunker_settings().as_dict(),
-            vector_index=VECTOR_INDEX_KIND,
+            vector_index=self.settings.vector_store,
             encoder=encoder_id(self.backend),
         )
 
@@ -112,7 +111,7 @@ class Pipeline:
                 snapshot = self.store.load()
                 snapshot.manifest.config.check_matches(self.index_config())
                 self._index = SearchableIndex.load(
-                    snapshot, {"ef_search": self.settings.hnsw_ef_search}
+                    snapshot, {"ef_search": self.settings.hnsw_ef_search}, self.vector_policy()
                 )
                 self._prepare(self._index)
             return self._index
@@ -166,10 +165,20 @@ class Pipeline:
             raise NotFoundError(f"no document with id {doc_id!r}")
         return self._apply(delete=[doc_id])
 
-    def vector_policy(self) -> FaissPolicy:
-        """How the vector index structure is chosen from the corpus size."""
+    def vector_policy(self) -> VectorPolicy:
+        """Where the vectors are stored and how their structure is chosen from the size."""
         s = self.settings
-        return FaissPolicy(s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search)
+        milvus = None
+        if s.vector_store == "milvus":
+            from rag.index.milvus_index import MilvusConnection
+
+            uri = s.milvus_uri or str(s.index_dir / "milvus.db")
+            token = s.milvus_token.get_secret_value() if s.milvus_token else None
+            milvus = MilvusConnection.for_index(uri, s.index_dir, token, s.milvus_db)
+        return VectorPolicy(
+            s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search,
+            store=s.vector_store, milvus=milvus,
+        )  # fmt: skip
 
     def _apply(self, **kwargs: object) -> IngestReport:
         chunker = Chunker(self.chunker_settings(), self.backend.count_tokens)

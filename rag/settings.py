@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
+VectorStore = Literal["faiss", "milvus"]
 
 
 def _default_model_cache() -> Path:
@@ -30,6 +31,18 @@ class Settings(BaseSettings):
     )
 
     # --- vector index ------------------------------------------------------
+    vector_store: VectorStore = Field(
+        "faiss",
+        description="Where the chunk vectors are searched: faiss (files in the index "
+        "folder, zero setup) | milvus (a collection per index generation; needs `.[scale]`).",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="Milvus: a local file path runs Milvus Lite embedded; http://host:19530 "
+        "a Milvus server or cluster. Default: milvus.db in the index folder.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password).")
+    milvus_db: str | None = Field(None, description="Milvus database (default: the server's).")
     faiss_flat_max: int = Field(
         100_000,
         ge=0,

@@ -18,14 +18,14 @@ from rag.index.manifest import IndexConfig, Manifest
 from rag.index.vector_index import (
     FLAT,
     HNSW,
-    FaissPolicy,
     VectorIndexSpec,
+    VectorPolicy,
     build_vector_index,
     load_vector_index,
 )
 
 DIM = 32
-SMALL = FaissPolicy(flat_max=100, hnsw_m=16, hnsw_ef_construction=80, hnsw_ef_search=64)
+SMALL = VectorPolicy(flat_max=100, hnsw_m=16, hnsw_ef_construction=80, hnsw_ef_search=64)
 
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -43,8 +43,8 @@ def test_the_policy_chooses_flat_up_to_the_threshold_then_hnsw():
     spec = SMALL.choose(101)
     assert spec.kind == HNSW
     assert spec.params == {"M": 16, "ef_construction": 80, "ef_search": 64}
-    assert FaissPolicy().choose(100_000).kind == FLAT  # the default threshold
-    assert FaissPolicy().choose(100_001).kind == HNSW
+    assert VectorPolicy().choose(100_000).kind == FLAT  # the default threshold
+    assert VectorPolicy().choose(100_001).kind == HNSW
 
 
 def test_hnsw_recall_against_exact_search_after_a_save_and_mmap_load(tmp_path: Path):
