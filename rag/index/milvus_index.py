@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.errors import VectorStoreError
 from rag.index.vector_index import MILVUS
 
 _ROW, _VEC = "row", "vec"
@@ -61,9 +62,19 @@ def _client(uri: str, token: str | None, db_name: str | None) -> Any:
     if key not in _CLIENTS:
         from pymilvus import MilvusClient
 
-        if "://" not in uri:
+        lite = "://" not in uri
+        if lite:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        _CLIENTS[key] = MilvusClient(uri=uri, token=token or "", db_name=db_name or "")
+        try:
+            _CLIENTS[key] = MilvusClient(uri=uri, token=token or "", db_name=db_name or "")
+        except Exception as exc:  # pymilvus raises its own hierarchy (and grpc's)
+            hint = (
+                " (Milvus Lite opens a file in one process at a time: stop the other "
+                "process, serve with RAG_WORKERS=1, or use a Milvus server)"
+                if lite
+                else ""
+            )
+            raise VectorStoreError(f"cannot open Milvus at {uri}: {exc}{hint}") from exc
     return _CLIENTS[key]
 
 

@@ -125,3 +125,27 @@ def test_an_index_of_the_other_store_is_refused(tmp_path: Path, seeds_dir: Path)
     report = milvus.ingest([seeds_dir], rebuild=True)
     assert isinstance(milvus.index().vectors, MilvusIndex)
     assert milvus.index().vectors.size == report.chunks
+
+
+def test_a_milvus_lite_file_open_in_another_process_is_a_clear_error(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from rag.errors import VectorStoreError
+
+    uri = str(tmp_path / "busy.db")
+    _client(uri, None, None)  # this process holds the file
+    code = (
+        "import sys\n"
+        "from rag.errors import VectorStoreError\n"
+        "from rag.index.milvus_index import _client\n"
+        "try:\n"
+        f"    _client({uri!r}, None, None)\n"
+        "except VectorStoreError as exc:\n"
+        "    print(exc)\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=120).stdout  # fmt: skip
+    assert "cannot open Milvus" in out and "one process at a time" in out
+    assert issubclass(VectorStoreError, Exception)
