@@ -53,3 +53,9 @@ class NotFoundError(RagError):
     """A named object (document id, backend) does not exist."""
 
     exit_code = 2
+
+
+class VectorStoreError(RagError):
+    """The vector store (a Milvus server, a Milvus Lite file) cannot be reached or opened."""
+
+    exit_code = 6

@@ -14,8 +14,9 @@ from embeddings import Embedder
 from rag.chunking import Chunk, Chunker
 from rag.documents import Document
 from rag.index.manifest import DocEntry, IndexConfig, Manifest
-from rag.index.searchable import SearchableIndex, chunk_text_for_index
+from rag.index.searchable import VECTORS_ARTIFACT, SearchableIndex, chunk_text_for_index
 from rag.index.store import IndexSnapshot, IndexStore
+from rag.index.vector_index import VectorPolicy, collect_vector_garbage
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
 """Given a total number of chunks to embed, returns a callback advanced per batch."""
@@ -52,10 +53,14 @@ def apply_changes(
     prune: bool = False,
     rebuild: bool = False,
     progress: ProgressFactory | None = None,
+    policy: VectorPolicy | None = None,
 ) -> IngestReport:
     """Add/replace ``upsert``, remove ``delete`` (and, with ``prune``, documents whose
-    source file is gone), then commit one new generation if anything changed."""
+    source file is gone), then commit one new generation if anything changed. ``policy``
+    says where the vectors go and chooses their structure from the number of chunks
+    (default: FAISS, exact search up to 100k chunks, HNSW beyond)."""
     paths = paths or {}
+    policy = policy or VectorPolicy()
     with store.write_lock():
         if store.exists() and not rebuild:
             old = store.load()
@@ -132,10 +137,12 @@ def apply_changes(
             config,
             {d: entries[d] for d in order},
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            vector=policy.choose(len(chunks)),
         )
         snapshot = IndexSnapshot(manifest, {d: docs[d] for d in order}, chunks, vectors)
-        searchable = SearchableIndex.build(snapshot)
+        searchable = SearchableIndex.build(snapshot, policy)
         report.generation = store.commit(snapshot, searchable.artifacts())
+        collect_vector_garbage(store.root, VECTORS_ARTIFACT, policy)
         report.chunks = len(chunks)
         report.embedded_chunks = len(new_chunks)
         return report

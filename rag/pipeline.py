@@ -21,6 +21,7 @@ from rag.errors import InputError, ModelError, NotFoundError
 from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
+from rag.index.vector_index import VectorPolicy
 from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
 from rag.language import EN, VI_NOACCENT, detect_language
 from rag.lexicon import translate_terms
@@ -31,7 +32,6 @@ from rag.settings import Settings
 from rag.textnorm import NORMALISER_VERSION, normalize_text
 from rag.threads import limit_math_threads
 
-VECTOR_INDEX_KIND = "faiss-flat-ip"
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
@@ -101,7 +101,7 @@ class Pipeline:
             dim=self.backend.dim,
             normaliser=NORMALISER_VERSION,
             chunker=self.chunker_settings().as_dict(),
-            vector_index=VECTOR_INDEX_KIND,
+            vector_index=self.settings.vector_store,
             encoder=encoder_id(self.backend),
         )
 
@@ -112,7 +112,9 @@ class Pipeline:
             if self._index is None or self._index.snapshot.generation != live:
                 snapshot = self.store.load()
                 snapshot.manifest.config.check_matches(self.index_config())
-                self._index = SearchableIndex.load(snapshot)
+                self._index = SearchableIndex.load(
+                    snapshot, {"ef_search": self.settings.hnsw_ef_search}, self.vector_policy()
+                )
                 self._prepare(self._index)
             return self._index
 
@@ -166,9 +168,27 @@ class Pipeline:
             raise NotFoundError(f"no document with id {doc_id!r}")
         return self._apply(delete=[doc_id])
 
+    def vector_policy(self) -> VectorPolicy:
+        """Where the vectors are stored and how their structure is chosen from the size."""
+        s = self.settings
+        milvus = None
+        if s.vector_store == "milvus":
+            from rag.index.milvus_index import MilvusConnection
+
+            uri = s.milvus_uri or str(s.index_dir / "milvus.db")
+            token = s.milvus_token.get_secret_value() if s.milvus_token else None
+            milvus = MilvusConnection.for_index(uri, s.index_dir, token, s.milvus_db)
+        return VectorPolicy(
+            s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search,
+            store=s.vector_store, milvus=milvus,
+        )  # fmt: skip
+
     def _apply(self, **kwargs: object) -> IngestReport:
         chunker = Chunker(self.chunker_settings(), self.backend.count_tokens)
-        return apply_changes(self.store, self.index_config(), self.backend, chunker, **kwargs)  # type: ignore[arg-type]
+        return apply_changes(
+            self.store, self.index_config(), self.backend, chunker,
+            policy=self.vector_policy(), **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
 
     # ------------------------------------------------------------------- reading
     def documents(self) -> list[tuple[str, DocEntry]]:

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
+VectorStore = Literal["faiss", "milvus"]
 
 
 def _default_model_cache() -> Path:
@@ -27,6 +28,37 @@ class Settings(BaseSettings):
     model_cache: Path = Field(
         default_factory=_default_model_cache,
         description="Cache for the rebuilt embedding model and pulled LLM files.",
+    )
+
+    # --- vector index ------------------------------------------------------
+    vector_store: VectorStore = Field(
+        "faiss",
+        description="Where the chunk vectors are searched: faiss (files in the index "
+        "folder, zero setup) | milvus (a collection per index generation; needs `.[scale]`).",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="Milvus: a local file path runs Milvus Lite embedded; http://host:19530 "
+        "a Milvus server or cluster. Default: milvus.db in the index folder.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password).")
+    milvus_db: str | None = Field(None, description="Milvus database (default: the server's).")
+    faiss_flat_max: int = Field(
+        100_000,
+        ge=0,
+        description="Exact (flat) FAISS search up to this many chunks; an HNSW graph beyond "
+        "(approximate, sub-linear). Chosen at each ingest and recorded in the manifest.",
+    )
+    hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per vector (build time).")
+    hnsw_ef_construction: int = Field(
+        200, ge=8, le=4096, description="HNSW candidate list while building (build time)."
+    )
+    hnsw_ef_search: int = Field(
+        128,
+        ge=1,
+        le=4096,
+        description="HNSW candidate list per query: recall against latency. Applies when an "
+        "index loads (no rebuild needed); the value at build time is in the manifest.",
     )
 
     # --- embeddings ----------------------------------------------------------

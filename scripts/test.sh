@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
-bash scripts/bootstrap.sh test,llm
+bash scripts/bootstrap.sh test,llm,scale   # scale: Milvus Lite, for the milvus store tests
 # The chat page's browser test drives Debian's chromium + chromedriver (nothing downloaded
 # at run time); installed here when missing and we are root with apt-get, else it skips.
 if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; } &&

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexMismatchError
+from rag.index.vector_index import VectorIndexSpec
 
 FORMAT_VERSION = 1
 
@@ -44,6 +45,8 @@ class IndexConfig:
     normaliser: str
     chunker: dict[str, Any]
     vector_index: str
+    """The vector store backend (``faiss``); which structure it built for a generation is
+    the manifest's ``vector`` spec, chosen by size, which need not match."""
     encoder: str | None = None
     """Which encoder made the passage vectors (``None``: an index from before this was
     recorded); queries must come from the same encoder or an equivalent one."""
@@ -61,7 +64,7 @@ class IndexConfig:
             problems.append(f"chunker {self.chunker} (configured: {configured.chunker})")
         if not encoders_compatible(self.encoder, configured.encoder):
             problems.append(f"encoder {self.encoder} (configured: {configured.encoder})")
-        if self.vector_index != configured.vector_index:
+        if _store_name(self.vector_index) != _store_name(configured.vector_index):
             problems.append(f"vector index {self.vector_index} (now: {configured.vector_index})")
         if problems:
             raise IndexMismatchError(
@@ -70,12 +73,22 @@ class IndexConfig:
             )  # fmt: skip
 
 
+# Names an index recorded before the structure was chosen by size (always exact search).
+_LEGACY_STORE_NAMES = {"faiss-flat-ip": "faiss"}
+
+
+def _store_name(name: str) -> str:
+    return _LEGACY_STORE_NAMES.get(name, name)
+
+
 @dataclass(frozen=True)
 class Manifest:
     config: IndexConfig
     documents: dict[str, DocEntry] = field(default_factory=dict)
     created_at: str = ""
     format_version: int = FORMAT_VERSION
+    vector: VectorIndexSpec = field(default_factory=VectorIndexSpec)
+    """The structure over this generation's vectors and its parameters."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -92,4 +105,5 @@ class Manifest:
             config=IndexConfig(**data["config"]),
             documents={k: DocEntry(**v) for k, v in data["documents"].items()},
             created_at=data.get("created_at", ""),
+            vector=VectorIndexSpec.from_json(data.get("vector")),
         )

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.chunking import Chunk
 from rag.documents import Document
+from rag.errors import IndexMismatchError
 from rag.index.store import IndexSnapshot
-from rag.index.vector_index import VectorIndex, build_vector_index, load_vector_index
+from rag.index.vector_index import (
+    MILVUS,
+    VectorIndex,
+    VectorPolicy,
+    build_vector_index,
+    load_vector_index,
+)
 from rag.retrieval.bm25 import ARTIFACT as BM25_ARTIFACT
 from rag.retrieval.bm25 import Bm25Index
 from rag.retrieval.restore import DiacriticRestorer
@@ -42,21 +49,43 @@ class SearchableIndex:
     _pairs: frozenset[str] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, snapshot: IndexSnapshot) -> SearchableIndex:
-        kind = snapshot.manifest.config.vector_index
+    def build(cls, snapshot: IndexSnapshot, policy: VectorPolicy | None = None) -> SearchableIndex:
+        """Search structures over ``snapshot``, the vector one as its manifest specifies
+        (``policy``: the vector store's connection, if it has one)."""
+        spec = snapshot.manifest.vector
         docs = snapshot.documents
         texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
-        return cls(snapshot, build_vector_index(kind, snapshot.vectors), Bm25Index.build(texts))
+        vectors = build_vector_index(spec, snapshot.vectors, policy)
+        return cls(snapshot, vectors, Bm25Index.build(texts))
 
     @classmethod
-    def load(cls, snapshot: IndexSnapshot) -> SearchableIndex:
+    def load(
+        cls,
+        snapshot: IndexSnapshot,
+        search_params: Mapping[str, int] | None = None,
+        policy: VectorPolicy | None = None,
+    ) -> SearchableIndex:
+        """The structures a generation saved; ``search_params`` overrides search-time
+        parameters of its vector index (e.g. HNSW ``ef_search``)."""
         assert snapshot.path is not None
         config = snapshot.manifest.config
-        vectors = load_vector_index(
-            config.vector_index, snapshot.path / VECTORS_ARTIFACT, config.dim
-        )
+        spec = snapshot.manifest.vector
+        try:
+            vectors = load_vector_index(
+                spec, snapshot.path / VECTORS_ARTIFACT, config.dim, search_params, policy
+            )
+        except (OSError, ValueError) as exc:
+            raise IndexMismatchError(
+                f"the vector index of {snapshot.path} cannot be loaded ({exc}); "
+                "run `rag ingest --rebuild`"
+            ) from exc
         bm25 = Bm25Index.load(snapshot.path / BM25_ARTIFACT)
         if vectors.size != len(snapshot.chunks) or bm25.size != len(snapshot.chunks):
+            if spec.kind == MILVUS:  # a reader never writes to the shared store
+                raise IndexMismatchError(
+                    f"the Milvus collection of {snapshot.path} has {vectors.size} vectors for "
+                    f"{len(snapshot.chunks)} chunks; run `rag ingest --rebuild`"
+                )
             return cls.build(snapshot)  # stale structures: rebuild them in memory
         return cls(snapshot, vectors, bm25)
 

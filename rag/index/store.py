@@ -34,7 +34,6 @@ from rag.errors import IndexMismatchError, IndexMissingError
 from rag.index.manifest import Manifest
 
 CURRENT = "CURRENT"
-KEEP_OLD_GENERATIONS = 1
 
 ArtifactWriter = Callable[[Path], None]
 
@@ -101,6 +100,7 @@ class IndexStore:
     def commit(self, snapshot: IndexSnapshot, artifacts: Mapping[str, ArtifactWriter]) -> str:
         """Write ``snapshot`` as a new generation and make it live. Returns its name."""
         self.root.mkdir(parents=True, exist_ok=True)
+        previous = self.current()
         name = self._next_generation()
         tmp = self.root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
@@ -119,20 +119,25 @@ class IndexStore:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         write_text_atomic(self.root / CURRENT, name + "\n")
-        self._collect_garbage(keep=name)
+        self._collect_garbage(keep={name, previous})
         return name
 
     def _next_generation(self) -> str:
         numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
         return f"gen-{max(numbers, default=0) + 1:06d}"
 
-    def _collect_garbage(self, keep: str) -> None:
-        """Remove temp leftovers and all but the newest old generations."""
+    def _collect_garbage(self, keep: set[str | None]) -> None:
+        """Remove temp leftovers (of writers killed mid-commit) and every generation but the
+        new one and the previously live one (readers may still be loading it). A generation
+        renamed into place by a writer killed before it pointed ``CURRENT`` at it was never
+        live: it goes too, rather than taking the previous generation's place."""
         for leftover in self.root.glob(".tmp-*"):
             shutil.rmtree(leftover, ignore_errors=True)
-        old = sorted(p for p in self.root.glob("gen-*") if p.name != keep)
-        for path in old[: max(0, len(old) - KEEP_OLD_GENERATIONS)]:
-            shutil.rmtree(path, ignore_errors=True)
+        for leftover in self.root.glob(f".{CURRENT}.tmp-*"):
+            leftover.unlink(missing_ok=True)
+        for path in self.root.glob("gen-*"):
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _read_document(row: dict[str, object]) -> Document:

@@ -1,12 +1,27 @@
-"""The ``VectorIndex`` protocol and a registry of implementations chosen by name."""
+"""The ``VectorIndex`` protocol, the spec of one built index, and a registry of
+implementations chosen by name.
+
+A ``VectorIndexSpec`` says which structure a generation's vectors were indexed with and
+its parameters (e.g. HNSW's ``M``); it is recorded in the manifest so that loading uses
+exactly what was built. A ``VectorPolicy`` chooses the spec from the corpus size.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rag.index.milvus_index import MilvusConnection
+
+FLAT = "faiss-flat-ip"
+HNSW = "faiss-hnsw-ip"
+MILVUS = "milvus-ip"
+STORES = ("faiss", "milvus")
 
 
 class VectorIndex(Protocol):
@@ -18,6 +33,11 @@ class VectorIndex(Protocol):
     @property
     def size(self) -> int: ...
 
+    @property
+    def params(self) -> dict[str, int]:
+        """The structure's parameters (empty for exact search)."""
+        ...
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and row ids, each ``[len(queries), k]``; missing hits have id -1."""
         ...
@@ -25,23 +45,136 @@ class VectorIndex(Protocol):
     def save(self, path: Path) -> None: ...
 
 
-VectorIndexFactory = Callable[[np.ndarray], VectorIndex]
-VectorIndexLoader = Callable[[Path, int], VectorIndex]
+@dataclass(frozen=True)
+class VectorIndexSpec:
+    """Which structure indexes a generation's vectors, with its parameters."""
+
+    kind: str = FLAT
+    params: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> VectorIndexSpec:
+        if not data:
+            return cls()  # manifests from before the spec was recorded: exact search
+        return cls(str(data["kind"]), {str(k): int(v) for k, v in data["params"].items()})
 
 
-def build_vector_index(kind: str, vectors: np.ndarray) -> VectorIndex:
+@dataclass(frozen=True)
+class VectorPolicy:
+    """Which store holds the vectors and which structure indexes them. FAISS: exact search
+    up to ``flat_max`` vectors, HNSW (graph, approximate) beyond. Milvus: one collection
+    per generation through ``milvus`` (its server chooses the structure)."""
+
+    flat_max: int = 100_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 200
+    hnsw_ef_search: int = 128
+    store: str = "faiss"
+    milvus: MilvusConnection | None = None
+
+    def __post_init__(self) -> None:
+        if self.store not in STORES:
+            raise ValueError(f"unknown vector store {self.store!r} (known: {', '.join(STORES)})")
+        if self.store == "milvus" and self.milvus is None:
+            raise ValueError("the milvus vector store needs a connection (RAG_MILVUS_URI)")
+
+    def choose(self, n_vectors: int) -> VectorIndexSpec:
+        if self.store == "milvus":
+            return VectorIndexSpec(MILVUS)
+        if n_vectors <= self.flat_max:
+            return VectorIndexSpec(FLAT)
+        return VectorIndexSpec(
+            HNSW,
+            {
+                "M": self.hnsw_m,
+                "ef_construction": self.hnsw_ef_construction,
+                "ef_search": self.hnsw_ef_search,
+            },
+        )
+
+
+VectorIndexFactory = Callable[[np.ndarray, Mapping[str, int], "VectorPolicy"], VectorIndex]
+VectorIndexLoader = Callable[[Path, int, Mapping[str, int], "VectorPolicy"], VectorIndex]
+
+
+def _build_flat(vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
     from rag.index.faiss_index import FaissFlatIndex
 
-    builders: dict[str, VectorIndexFactory] = {FaissFlatIndex.kind: FaissFlatIndex.build}
-    if kind not in builders:
-        raise ValueError(f"unknown vector index {kind!r} (known: {', '.join(builders)})")
-    return builders[kind](vectors)
+    return FaissFlatIndex.build(vectors, params)
 
 
-def load_vector_index(kind: str, path: Path, dim: int) -> VectorIndex:
+def _build_hnsw(vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
+    from rag.index.faiss_index import FaissHnswIndex
+
+    return FaissHnswIndex.build(vectors, params)
+
+
+def _build_milvus(
+    vectors: np.ndarray, params: Mapping[str, int], policy: VectorPolicy
+) -> VectorIndex:
+    from rag.index.milvus_index import MilvusIndex
+
+    if policy.milvus is None:
+        raise ValueError("the milvus vector store needs a connection (RAG_MILVUS_URI)")
+    return MilvusIndex.build(vectors, params, policy.milvus)
+
+
+def _load_flat(path: Path, dim: int, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
     from rag.index.faiss_index import FaissFlatIndex
 
-    loaders: dict[str, VectorIndexLoader] = {FaissFlatIndex.kind: FaissFlatIndex.load}
-    if kind not in loaders:
-        raise ValueError(f"unknown vector index {kind!r} (known: {', '.join(loaders)})")
-    return loaders[kind](path, dim)
+    return FaissFlatIndex.load(path, dim, params)
+
+
+def _load_hnsw(path: Path, dim: int, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
+    from rag.index.faiss_index import FaissHnswIndex
+
+    return FaissHnswIndex.load(path, dim, params)
+
+
+def _load_milvus(
+    path: Path, dim: int, params: Mapping[str, int], policy: VectorPolicy
+) -> VectorIndex:
+    from rag.index.milvus_index import MilvusIndex
+
+    return MilvusIndex.load(path, dim, params, policy.milvus)
+
+
+_BUILDERS: dict[str, VectorIndexFactory] = {
+    FLAT: _build_flat, HNSW: _build_hnsw, MILVUS: _build_milvus,
+}  # fmt: skip
+_LOADERS: dict[str, VectorIndexLoader] = {
+    FLAT: _load_flat, HNSW: _load_hnsw, MILVUS: _load_milvus,
+}  # fmt: skip
+
+
+def build_vector_index(
+    spec: VectorIndexSpec, vectors: np.ndarray, policy: VectorPolicy | None = None
+) -> VectorIndex:
+    """Build what ``spec`` says (``policy`` gives the store's connection, if it has one)."""
+    if spec.kind not in _BUILDERS:
+        raise ValueError(f"unknown vector index {spec.kind!r} (known: {', '.join(_BUILDERS)})")
+    return _BUILDERS[spec.kind](vectors, spec.params, policy or VectorPolicy())
+
+
+def collect_vector_garbage(root: Path, artifact: str, policy: VectorPolicy) -> None:
+    """Release what the store holds outside ``root`` for generations that are gone (Milvus
+    collections); nothing for FAISS, whose files live in the generation folders."""
+    if policy.store == "milvus" and policy.milvus is not None:
+        from rag.index.milvus_index import collect_garbage
+
+        collect_garbage(root, artifact, policy.milvus)
+
+
+def load_vector_index(
+    spec: VectorIndexSpec,
+    path: Path,
+    dim: int,
+    overrides: Mapping[str, int] | None = None,
+    policy: VectorPolicy | None = None,
+) -> VectorIndex:
+    """Load what ``spec`` built; ``overrides`` changes search-time parameters the spec
+    has (e.g. HNSW's ``ef_search``, which needs no rebuild) and is ignored otherwise."""
+    if spec.kind not in _LOADERS:
+        raise ValueError(f"unknown vector index {spec.kind!r} (known: {', '.join(_LOADERS)})")
+    changed = {k: v for k, v in (overrides or {}).items() if k in spec.params}
+    return _LOADERS[spec.kind](path, dim, {**spec.params, **changed}, policy or VectorPolicy())

@@ -72,3 +72,19 @@ def test_unsupported_format_is_refused(tmp_path):
     manifest.write_text(json.dumps(data))
     with pytest.raises(IndexMismatchError):
         store.load()
+
+
+def test_a_generation_never_made_live_does_not_displace_the_previous_one(tmp_path):
+    """A writer killed between renaming its generation into place and pointing CURRENT at
+    it leaves an orphan; the next commit keeps the previously live generation, not it."""
+    store = IndexStore(tmp_path)
+    first = store.commit(_snapshot(1), {})
+    orphan = tmp_path / "gen-000002"
+    orphan.mkdir()
+    (orphan / "manifest.json").write_text("{}")
+    (tmp_path / ".CURRENT.tmp-999999").write_text("gen-000002\n")  # killed mid-replace
+    assert store.current() == first
+    third = store.commit(_snapshot(3), {})
+    assert third == "gen-000003"
+    assert sorted(p.name for p in tmp_path.glob("gen-*")) == [first, third]
+    assert not list(tmp_path.glob(".CURRENT.tmp-*"))

@@ -1,0 +1,221 @@
+"""The embedded vector index at scale: FAISS flat (exact) against HNSW on synthetic chunks.
+
+Vectors are drawn around cluster centres with noise and L2-normalised (dimension 384, as
+multilingual-e5-small's). The centres are the vectors of a real index when
+``--centers-from INDEX_DIR`` is given (e.g. the seeds ingested with the real model),
+otherwise random unit vectors. Queries come from the same distribution, drawn apart.
+
+For each structure it prints: build time; the memory of a fresh process that loads the
+saved index the way the server does (memory-mapped) and answers the queries: RSS, split
+into anonymous memory (private to the process) and file-backed pages (the mapped vectors,
+shared by all workers through the page cache); single-query search latency p50/p99 with
+one thread (one request); and recall@10 against exact search.
+
+    .venv/bin/python bench/scale.py                      # 100k chunks
+    .venv/bin/python bench/scale.py --n 20000 --queries 300 --ef-search 64,128
+    .venv/bin/python bench/scale.py --centers-from .rag/index
+    .venv/bin/python bench/scale.py --n 100000 --only milvus   # Milvus Lite ([scale] extra)
+
+``--only milvus`` measures Milvus Lite instead (the engine embedded, exact search): insert
+time, and search in a fresh process that opens the file (its RSS is the whole engine's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rag.index.vector_index import (
+    FLAT,
+    HNSW,
+    MILVUS,
+    VectorIndexSpec,
+    VectorPolicy,
+    build_vector_index,
+)
+
+DIM = 384
+
+
+def synthetic(
+    n: int, n_queries: int, seed: int, centers_from: Path | None
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    if centers_from is not None:
+        from rag.index.store import IndexStore
+
+        centers = np.asarray(IndexStore(centers_from).load().vectors, np.float32)
+    else:
+        centers = rng.standard_normal((max(64, n // 500), DIM)).astype(np.float32)
+        centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    dim = centers.shape[1]
+
+    def draw(count: int) -> np.ndarray:
+        picks = centers[rng.integers(0, len(centers), count)]
+        noise = rng.standard_normal((count, dim)).astype(np.float32) * (0.6 / np.sqrt(dim))
+        x = picks + noise
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    return np.ascontiguousarray(draw(n)), np.ascontiguousarray(draw(n_queries))
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _policy(spec: VectorIndexSpec, index_path: str) -> VectorPolicy:
+    if spec.kind != MILVUS:
+        return VectorPolicy()
+    from rag.index.milvus_index import MilvusConnection
+
+    pointer = json.loads(Path(index_path).read_text(encoding="utf-8"))
+    return VectorPolicy(store="milvus", milvus=MilvusConnection(pointer["uri"]))
+
+
+def child(spec_json: str, index_path: str, queries_path: str, truth_path: str) -> None:
+    """Load like the server does, answer every query alone, print one JSON line."""
+    import faiss
+
+    from rag.index.vector_index import load_vector_index
+
+    faiss.omp_set_num_threads(1)
+    spec = VectorIndexSpec.from_json(json.loads(spec_json))
+    policy = _policy(spec, index_path)
+    queries = np.load(queries_path)
+    truth = np.load(truth_path)
+    base_anon, base_file = _status_kb("RssAnon"), _status_kb("RssFile")
+    index = load_vector_index(spec, Path(index_path), queries.shape[1], None, policy)
+    for q in queries[:20]:  # warm-up
+        index.search(q[None, :], 10)
+    times, found = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        _, ids = index.search(q[None, :], 10)
+        times.append(time.perf_counter() - t0)
+        found.append(ids[0])
+    recall = float(
+        np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+    )
+    times.sort()
+    print(json.dumps({
+        "p50_ms": 1000 * times[len(times) // 2],
+        "p99_ms": 1000 * times[min(len(times) - 1, int(len(times) * 0.99))],
+        "recall10": recall,
+        "anon_mb": (_status_kb("RssAnon") - base_anon) / 1024,
+        "file_mb": (_status_kb("RssFile") - base_file) / 1024,
+        "rss_mb": _status_kb("VmRSS") / 1024,
+    }))  # fmt: skip
+
+
+def build_milvus(base_path: str, uri: str, pointer_path: str, time_path: str) -> None:
+    """Insert the vectors into a Milvus Lite collection in a process of its own (one
+    process at a time may open the file); write its pointer and the seconds it took."""
+    from rag.index.milvus_index import MilvusConnection
+
+    policy = VectorPolicy(store="milvus", milvus=MilvusConnection(uri))
+    base = np.load(base_path)
+    t0 = time.perf_counter()
+    index = build_vector_index(VectorIndexSpec(MILVUS), base, policy)
+    Path(time_path).write_text(str(time.perf_counter() - t0))
+    index.save(Path(pointer_path))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--m", type=int, default=32)
+    parser.add_argument("--ef-construction", type=int, default=200)
+    parser.add_argument("--ef-search", default="128", help="comma-separated values to try")
+    parser.add_argument("--threads", type=int, default=1, help="FAISS threads while building")
+    parser.add_argument("--centers-from", type=Path, default=None)
+    parser.add_argument("--only", choices=["faiss", "milvus"], default="faiss")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--build-milvus", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    if args.build_milvus:
+        build_milvus(*args.build_milvus)
+        return
+
+    import faiss
+
+    faiss.omp_set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    base, queries = synthetic(args.n, args.queries, args.seed, args.centers_from)
+    took = time.perf_counter() - t0
+    print(f"{args.n} vectors x {base.shape[1]}, {args.queries} queries ({took:.1f} s to "
+          f"generate); build threads: {args.threads}")  # fmt: skip
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        np.save(root / "queries.npy", queries)
+        flat_spec = VectorIndexSpec(FLAT)
+        t0 = time.perf_counter()
+        flat = build_vector_index(flat_spec, base)
+        built = {FLAT: time.perf_counter() - t0}
+        _, truth = flat.search(queries, 10)
+        np.save(root / "truth.npy", truth)
+        flat.save(root / "flat.index")
+        del flat
+
+        hnsw_params = {"M": args.m, "ef_construction": args.ef_construction, "ef_search": 0}
+        runs = []
+        if args.only == "faiss":
+            t0 = time.perf_counter()
+            hnsw = build_vector_index(VectorIndexSpec(HNSW, hnsw_params), base)
+            built[HNSW] = time.perf_counter() - t0
+            hnsw.save(root / "hnsw.index")
+            del hnsw
+            runs.append((flat_spec, root / "flat.index"))
+            for ef in (int(x) for x in args.ef_search.split(",")):
+                runs.append((VectorIndexSpec(HNSW, {**hnsw_params, "ef_search": ef}),
+                             root / "hnsw.index"))  # fmt: skip
+        else:
+            runs.append((VectorIndexSpec(MILVUS), root / "milvus.pointer"))
+            np.save(root / "base.npy", base)
+            subprocess.run(
+                [sys.executable, __file__, "--build-milvus", str(root / "base.npy"),
+                 str(root / "milvus.db"), str(root / "milvus.pointer"), str(root / "built")],
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            built[MILVUS] = float((root / "built").read_text())
+
+        header = (f"{'index':34} {'build s':>8} {'file MB':>8} {'RSS MB':>7} {'anon MB':>8} "
+                  f"{'mapped MB':>9} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}")  # fmt: skip
+        print(header)
+        for spec, path in runs:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", json.dumps(spec.__dict__), str(path),
+                 str(root / "queries.npy"), str(root / "truth.npy")],
+                check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            r = json.loads(out.strip().splitlines()[-1])
+            assert r, out
+            data = root / "milvus.db" if spec.kind == MILVUS else path
+            files = [data] if data.is_file() else [p for p in data.rglob("*") if p.is_file()]
+            size_mb = sum(p.stat().st_size for p in files) / 1e6
+            label = spec.kind + "".join(f" {k}={v}" for k, v in spec.params.items()
+                                        if k != "ef_construction")  # fmt: skip
+            print(f"{label:34} {built[spec.kind]:8.1f} {size_mb:8.1f} "
+                  f"{r['rss_mb']:7.0f} {r['anon_mb']:8.1f} {r['file_mb']:9.1f} "
+                  f"{r['p50_ms']:7.3f} {r['p99_ms']:7.3f} {r['recall10']:9.3f}")  # fmt: skip
+    print(f"efConstruction={args.ef_construction}; latency: one query per call, one thread; "
+          f"median of {args.queries} (p99 likewise)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
