@@ -104,7 +104,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=120.0, gt=0, description="Seconds per openai LLM request.")
     llm_retries: int = Field(default=2, ge=0, le=10, description="Retries on openai LLM failures.")
     llm_max_tokens: int = Field(
-        default=128, ge=1, le=8192, description="Longest LLM answer (tokens; one sentence is asked for)."
+        default=128,
+        ge=1,
+        le=8192,
+        description="Longest LLM answer (tokens; one sentence is asked for).",
     )
     llm_temperature: float = Field(
         default=0.0, ge=0.0, le=2.0, description="LLM sampling temperature."
