@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(
         default=None,
         description="Model name sent to the openai server; for the local LLM, a bundled "
-        "model (qwen2.5-1.5b | qwen2.5-0.5b) to use when llm_model_path is not set.",
+        "model (qwen2.5-0.5b | qwen2.5-1.5b) to use when llm_model_path is not set.",
     )
     llm_api_key: SecretStr | None = Field(
         default=None, description="Bearer token for the openai LLM."
