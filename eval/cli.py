@@ -115,6 +115,19 @@ LLM_COLUMNS = (
 )  # fmt: skip
 
 
+LLM_LATENCY_TITLES = ("first token p50 ms", "total p50 ms", "total p95 ms")
+
+
+def llm_latency(stages: Mapping[str, Mapping[str, float]]) -> tuple[str, str, str]:
+    """p50 time to the first streamed token, p50 and p95 total, of the LLM's answers."""
+    first = stages.get("first_token", {})
+    total = stages.get("total", {})
+    return tuple(  # type: ignore[return-value]
+        "–" if v is None else f"{v:.0f}"
+        for v in (first.get("p50"), total.get("p50"), total.get("p95"))
+    )
+
+
 def _summary(run: Any) -> None:
     table = Table("mode", "n", *(t for _, t in SUMMARY_COLUMNS), title="retrieval and answers")
     for mode in run.modes:
@@ -123,10 +136,20 @@ def _summary(run: Any) -> None:
     console.print(table)
     checked = [mode for mode in run.modes if "n_llm" in run.metrics[mode]["overall"]["all"]]
     if checked:  # an LLM backend answered: what its own text and the grounding check did
-        table = Table("mode", "n", *(t for _, t in LLM_COLUMNS), title="the LLM's answers")
+        table = Table(
+            "mode", "lang", "n", *(t for _, t in LLM_COLUMNS), *LLM_LATENCY_TITLES,
+            title="the LLM's answers (answerable questions; latency over every LLM call)",
+        )  # fmt: skip
         for mode in checked:
-            m = run.metrics[mode]["overall"]["all"]
-            table.add_row(mode, str(m["n_llm"]), *(_cell(m[k]) for k, _ in LLM_COLUMNS))
+            latency = llm_latency(run.latency[mode].get("llm", {}))
+            groups = {"all": run.metrics[mode]["overall"]["all"], **run.metrics[mode]["lang"]}
+            for lang, m in groups.items():
+                if "n_llm" in m:
+                    cells = (_cell(m[k]) for k, _ in LLM_COLUMNS)
+                    table.add_row(
+                        mode, lang, str(m["n_llm"]), *cells,
+                        *(latency if lang == "all" else ("",) * len(latency)),
+                    )  # fmt: skip
         console.print(table)
     table = Table(
         "mode", *(t for _, t in QUALITY_COLUMNS), "p50 ms", "p95 ms",
@@ -231,7 +254,9 @@ def eval_command(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option(min=1, help="Only the first N questions.", rich_help_panel="SQuAD"),
+        typer.Option(
+            min=1, help="Only the first N questions (of the split, or of the SQuAD file)."
+        ),
     ] = None,
     min_f1: Annotated[float | None, typer.Option(min=0.0, max=1.0, rich_help_panel="SQuAD")] = None,
     min_em: Annotated[float | None, typer.Option(min=0.0, max=1.0, rich_help_panel="SQuAD")] = None,
@@ -262,7 +287,7 @@ def eval_command(
         questions = None
     squad_only = {
         "--questions": questions, "--holdout-articles": holdout_articles, "--seed": seed,
-        "--limit": limit, "--strip-accents": strip_accents or None,
+        "--strip-accents": strip_accents or None,
     }  # fmt: skip
     if squad is not None:
         gold_only = {
@@ -303,6 +328,7 @@ def eval_command(
     pipeline.index()  # fail early (one line) without an index or with a mismatched one
     modes = list(MODES) if mode == "all" else [mode or pipeline.settings.retrieval_mode]
     n_items = len(items) if split == "all" else sum(i.split == split for i in items)
+    n_items = min(n_items, limit or n_items)
     progress = Progress(
         TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("{task.description}"), console=console, disable=not is_interactive(),
@@ -314,7 +340,9 @@ def eval_command(
         def advance(result: QuestionResult) -> None:
             progress.update(task, advance=1, description=f"{result.mode} {result.id}")
 
-        run = run_eval(pipeline, items, modes, split, top_k, llm=llm, on_result=advance)
+        run = run_eval(
+            pipeline, items, modes, split, top_k, llm=llm, on_result=advance, limit=limit
+        )
 
     out = out or Path("reports") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}"
     paths = write_report(run, out, None)
@@ -419,6 +447,19 @@ def _squad_summary(run: Any) -> None:
         *(_cell(m[k]) for k, _ in SQUAD_QUALITY_COLUMNS), f"{m['latency_ms_mean'] or 0:.0f}"
     )
     console.print(table)
+    if "n_llm" in m:  # an LLM backend answered
+        table = Table(
+            "lang", "n", *(t for _, t in LLM_COLUMNS), *LLM_LATENCY_TITLES,
+            title="the LLM's answers (answerable questions; latency over every LLM call)",
+        )  # fmt: skip
+        latency = llm_latency(run.latency.get("llm", {}))
+        for lang, g in {"all": m, **run.metrics["lang"]}.items():
+            if "n_llm" in g:
+                table.add_row(
+                    lang, str(g["n_llm"]), *(_cell(g[k]) for k, _ in LLM_COLUMNS),
+                    *(latency if lang == "all" else ("",) * len(latency)),
+                )  # fmt: skip
+        console.print(table)
     heldout = set(c["heldout_titles"])
     table = Table(
         "article", "n", "EM", "F1", "hit@1", "false abst", "abstain",

@@ -99,6 +99,8 @@ class QuestionResult:
     grounded: bool | None = None  # LLM backends: the LLM answer passed the citation check
     llm_correct: bool | None = None  # LLM backends, answerable: the LLM's own text was right
     reply_lang: str = ""  # language detected in the answer's text
+    llm_called: bool = False  # an LLM was asked (not for questions the extractive gate refused)
+    llm_answer: str | None = None  # the LLM's own text (accepted or not)
 
     @property
     def ok(self) -> bool:
@@ -238,6 +240,7 @@ def evaluate_question(
         for c in answer.citations
     ]  # fmt: skip
     scored = item.answerable
+    figure_forms = item.type in EXACT_TYPES  # "151 million" is "151 triệu"
     correct: bool | None = None
     exact: bool | None = None
     f1: float | None = None
@@ -245,7 +248,7 @@ def evaluate_question(
     recall: float | None = None
     if scored:
         correct = not answer.abstained and is_correct(
-            answer.answer, item.expected, compound=item.compound
+            answer.answer, item.expected, compound=item.compound, figure_forms=figure_forms
         )
         f1 = 0.0 if answer.abstained else token_f1(answer.answer, item.expected)
         if item.type in EXACT_TYPES:
@@ -258,7 +261,9 @@ def evaluate_question(
     llm_correct: bool | None = None
     if scored and grounded is not None:  # the LLM's own text: the answer, or the rejected one
         own = answer.answer if grounded else (getattr(answer, "llm_answer", None) or "")
-        llm_correct = bool(own) and is_correct(own, item.expected, compound=item.compound)
+        llm_correct = bool(own) and is_correct(
+            own, item.expected, compound=item.compound, figure_forms=figure_forms
+        )
     return QuestionResult(
         id=item.id, mode=mode, question=item.question, lang=item.lang, type=item.type,
         split=item.split, answerable=item.answerable, expected=item.answer,
@@ -273,6 +278,7 @@ def evaluate_question(
         answer_lang=analyse(pipeline.check_question(item.question)).lang,
         backend=answer.backend, grounded=grounded, llm_correct=llm_correct,
         reply_lang=detect_language(strip_citations(answer.answer)),
+        llm_called=answer.model is not None, llm_answer=answer.llm_answer,
     )  # fmt: skip
 
 
@@ -295,12 +301,18 @@ def run_eval(
     *,
     llm: str | None = None,
     on_result: Callable[[QuestionResult], None] | None = None,
+    limit: int | None = None,
 ) -> EvalRun:
-    """Evaluate ``gold`` (restricted to ``split``) in every mode of ``modes``."""
+    """Evaluate ``gold`` (restricted to ``split``, then to its first ``limit`` questions) in
+    every mode of ``modes``."""
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         raise InputError(f"unknown retrieval mode(s) {unknown} (use: {', '.join(MODES)})")
     items = select_split(gold, split)
+    if limit is not None:
+        if limit < 1:
+            raise InputError("--limit must be at least 1")
+        items = items[:limit]
     if not items:
         raise InputError(f"no gold questions in split {split!r}")
     generation = pipeline.index().snapshot.generation
@@ -328,6 +340,7 @@ def run_eval(
         "index_changed_during_run": snapshot.generation != generation,
         "chunks": len(snapshot.chunks),
         "questions": len(items),
+        "limit": limit,
     }
     run = EvalRun(config, results)
     for mode in modes:
@@ -337,5 +350,8 @@ def run_eval(
             "ask": latency_summary([r.timings_ms for r in rows]),
             "search": latency_summary([{"total": r.search_ms} for r in rows]),
         }
+        called = [r.timings_ms for r in rows if r.llm_called]
+        if called:  # the answers an LLM wrote: time to the first streamed token, total
+            run.latency[mode]["llm"] = latency_summary(called)
         run.curves[mode] = curves(rows)
     return run

@@ -37,6 +37,7 @@ from eval.metrics import mean_or_none
 from eval.metrics.abstention import abstention_rates, threshold_curve
 from eval.metrics.answers import strip_citations
 from eval.metrics.latency import latency_summary
+from eval.metrics.llm import LlmOutcome, llm_metrics
 from eval.metrics.squad import contains_answer, squad_scores
 from rag.answering.question import analyse
 from rag.cleaning import clean_text
@@ -280,6 +281,10 @@ class SquadRecord:
     timings_ms: dict[str, float]
     search_ms: float
     backend: str = ""
+    grounded: bool | None = None  # LLM backends: the LLM answer passed the grounding check
+    llm_correct: bool | None = None  # LLM backends, answerable: a gold span in the LLM's text
+    reply_lang: str = ""  # language detected in the answer's text
+    llm_called: bool = False  # an LLM was asked (not when the extractive gate refused)
 
     @property
     def prediction(self) -> str | None:
@@ -294,7 +299,7 @@ def aggregate(records: Sequence[SquadRecord]) -> dict[str, Any]:
     with_span = [r for r in answered if r.short_answer is not None]
     rates = abstention_rates([r.answerable for r in records], [r.abstained for r in records])
     ranks = [r.hit_rank for r in answerable]
-    return {
+    out: dict[str, Any] = {
         "n": len(records),
         "n_answerable": len(answerable),
         "n_unanswerable": len(records) - len(answerable),
@@ -314,6 +319,13 @@ def aggregate(records: Sequence[SquadRecord]) -> dict[str, Any]:
         "gold_in_text": mean_or_none(r.gold_in_text for r in answerable),
         "latency_ms_mean": mean_or_none(r.timings_ms.get("total") for r in records),
     }
+    checked = [r for r in answerable if r.grounded is not None and r.llm_correct is not None]
+    if checked:
+        out.update(llm_metrics([
+            LlmOutcome(bool(r.grounded), bool(r.llm_correct), r.lang, r.reply_lang)
+            for r in checked
+        ]))  # fmt: skip
+    return out
 
 
 def _round(value: float | None) -> float | None:
@@ -380,6 +392,11 @@ def evaluate_question(
     short = None if answer.abstained else answer.short_answer
     scores = squad_scores(short.text if short else None, q.answers) if answerable else None
     info = analyse(pipeline.check_question(q.question))
+    grounded = answer.grounded
+    llm_correct: bool | None = None
+    if answerable and grounded is not None:  # the LLM's own text: the answer or the rejected one
+        own = answer.answer if grounded else (answer.llm_answer or "")
+        llm_correct = bool(own) and contains_answer(strip_citations(own), q.answers)
     return SquadRecord(
         id=q.id, article=q.article, doc_id=q.doc_id, question=q.question,
         lang=detect_language(q.question), type=info.qtype, answer_lang=info.lang,
@@ -396,7 +413,9 @@ def evaluate_question(
             not answer.abstained and contains_answer(strip_citations(answer.answer), q.answers)
         ),
         timings_ms=dict(answer.timings_ms), search_ms=search.timings_ms.get("total", 0.0),
-        backend=answer.backend,
+        backend=answer.backend, grounded=grounded, llm_correct=llm_correct,
+        reply_lang=detect_language(strip_citations(answer.answer)),
+        llm_called=answer.model is not None,
     )  # fmt: skip
 
 
@@ -524,5 +543,8 @@ def run_squad(
         "ask": latency_summary([r.timings_ms for r in records]),
         "search": latency_summary([{"total": r.search_ms} for r in records]),
     }
+    called = [r.timings_ms for r in records if r.llm_called]
+    if called:  # the answers an LLM wrote: time to the first streamed token, total
+        run.latency["llm"] = latency_summary(called)
     run.curve = curve(records)
     return run

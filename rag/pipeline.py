@@ -368,18 +368,26 @@ class Pipeline:
         yield retrieved
         t0 = time.perf_counter()
         draft: Draft | None = None
+        first_piece: float | None = None
         stream = getattr(answerer, "stream", None)
         if stream is None:
             draft = answerer.answer(query, passages)
+            first_piece = time.perf_counter()
             yield draft.answer
         else:
             for item in stream(query, passages):
                 if isinstance(item, Draft):
                     draft = item
                 else:
+                    first_piece = first_piece or time.perf_counter()
                     yield item
         assert draft is not None
-        query.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
+        now = time.perf_counter()
+        query.timings_ms["answer"] = (now - t0) * 1000
+        # time to the first text piece the caller could show (the whole answer when nothing
+        # was streamed before it)
+        query.timings_ms["first_token"] = ((first_piece or now) - started) * 1000
+        query.timings_ms.update(getattr(draft, "timings_ms", None) or {})
         extra = {k: getattr(draft, k) for k in _LLM_FIELDS if hasattr(draft, k)}
         answer = Answer(
             question=question,

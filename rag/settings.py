@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(
         default=None,
         description="Model name sent to the openai server; for the local LLM, a bundled "
-        "model (qwen2.5-1.5b | qwen2.5-0.5b) to use when llm_model_path is not set.",
+        "model (qwen2.5-0.5b | qwen2.5-1.5b) to use when llm_model_path is not set.",
     )
     llm_api_key: SecretStr | None = Field(
         default=None, description="Bearer token for the openai LLM."
@@ -143,10 +143,20 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=120.0, gt=0, description="Seconds per openai LLM request.")
     llm_retries: int = Field(default=2, ge=0, le=10, description="Retries on openai LLM failures.")
     llm_max_tokens: int = Field(
-        default=256, ge=1, le=8192, description="Longest LLM answer (tokens)."
+        default=128,
+        ge=1,
+        le=8192,
+        description="Longest LLM answer (tokens; one sentence is asked for).",
     )
     llm_temperature: float = Field(
         default=0.0, ge=0.0, le=2.0, description="LLM sampling temperature."
+    )
+    llm_passage_chars: int = Field(
+        default=0,
+        ge=0,
+        le=20000,
+        description="Characters of passage text the LLM gets after the short answer and its "
+        "supporting sentences (0: none; each ~100 characters costs prompt time).",
     )
 
     # --- http ----------------------------------------------------------------

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from rag.answering import figures
 from rag.textnorm import fold, normalize_text, syllables
 
 _CITATION_RE = re.compile(r"\s*\[(\d+)\]")
@@ -45,11 +46,28 @@ def answer_parts(answer: str) -> list[str]:
     return [p.strip() for p in _PART_SPLIT_RE.split(normalize_text(answer)) if p.strip()]
 
 
-def is_correct(answer: str, expected: Sequence[str], *, compound: bool = False) -> bool:
-    """A gold answer or alias is contained in the answer (every part of it, if compound)."""
+def same_figures(answer: str, gold: str) -> bool:
+    """``gold`` has figures (numbers, dates) and ``answer`` states every one of them, in any
+    form ``rag.answering.figures`` reads as equal ("151 million" for "151 triệu",
+    "December 19, 2023" for "19/12/2023"; "more than 80" for "hơn 80", not for "80")."""
+    wanted = figures.extract(gold)
+    if not wanted:
+        return False
+    stated = figures.extract(strip_citations(answer))
+    return all(figures.supported(f, stated) for f in wanted)
+
+
+def is_correct(
+    answer: str, expected: Sequence[str], *, compound: bool = False, figure_forms: bool = False
+) -> bool:
+    """A gold answer or alias is contained in the answer (every part of it, if compound);
+    with ``figure_forms`` (number and date questions) also when the answer states the gold's
+    figures in another form or language (``same_figures``)."""
     got = fold(strip_citations(answer))
     for gold in expected:
         if contains_token_span(got, fold(gold)):
+            return True
+        if figure_forms and same_figures(answer, gold):
             return True
         if compound:
             parts = [fold(p) for p in answer_parts(gold)]

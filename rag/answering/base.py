@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rag.answering.models import Citation, ShortAnswer
@@ -22,6 +22,18 @@ class Passage:
     dense: float | None
 
 
+@dataclass(frozen=True)
+class Support:
+    """A sentence an answer rests on: ``document.text[start:end] == text``, inside the
+    passage of citation ``n``."""
+
+    text: str
+    n: int
+    doc_id: str
+    start: int
+    end: int
+
+
 @dataclass
 class Draft:
     """What an answerer produces; the pipeline adds timings and metadata."""
@@ -31,6 +43,8 @@ class Draft:
     citations: list[Citation]
     confidence: float = 0.0
     short_answer: ShortAnswer | None = None
+    support: list[Support] = field(default_factory=list)
+    """The supporting sentences, best first (the extractive answerer's; empty otherwise)."""
 
 
 class Answerer(Protocol):

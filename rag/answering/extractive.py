@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from embeddings import Embedder, TokenEncoder
-from rag.answering.base import Draft, Passage, citation
+from rag.answering.base import Draft, Passage, Support, citation
 from rag.answering.evidence import (
     answers_type,
     counts,
@@ -453,6 +453,7 @@ class ExtractiveAnswerer:
         numbering: dict[str, int] = {}
         citations = []
         parts = []
+        support = []
         for cand in chosen:
             key = cand.passage.chunk.chunk_id
             if key not in numbering:
@@ -460,6 +461,9 @@ class ExtractiveAnswerer:
                 chunk = cand.passage.chunk
                 citations.append(citation(numbering[key], cand.passage, chunk.start, chunk.end))
             parts.append(f"{cand.sentence.text} [{numbering[key]}]")
+            s = cand.sentence
+            doc_id = cand.passage.document.doc_id
+            support.append(Support(s.text, numbering[key], doc_id, s.start, s.end))
         short = None
         bounds = (
             (read[1].start, read[1].end) if read is not None
@@ -476,7 +480,7 @@ class ExtractiveAnswerer:
                 end=bounds[1],
             )
             parts.insert(0, f"{short.text} —")
-        return Draft(" ".join(parts), False, citations, conf, short)
+        return Draft(" ".join(parts), False, citations, conf, short, support)
 
     def _read_span(self, question: str, reading: Reading) -> tuple[Candidate, ReaderSpan] | None:
         """The reader's short answer in the window around the best sentence (the sentence

@@ -39,6 +39,6 @@ def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
             build_llm(name, s),
             max_tokens=s.llm_max_tokens,
             temperature=s.llm_temperature,
-            ctx_tokens=s.llm_ctx,
+            passage_chars=s.llm_passage_chars,
         )
     raise InputError(f"unknown answer backend or LLM {name!r} (known: {', '.join(ANSWERERS)})")

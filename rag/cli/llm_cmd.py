@@ -23,8 +23,8 @@ llm_app = typer.Typer(
 @friendly_errors
 def pull(
     model: Annotated[
-        str, typer.Argument(help="qwen2.5-1.5b (Qwen2.5-Coder-1.5B-Instruct) | qwen2.5-0.5b")
-    ] = "qwen2.5-1.5b",
+        str, typer.Argument(help="qwen2.5-0.5b (Qwen2.5-Coder-0.5B-Instruct) | qwen2.5-1.5b")
+    ] = "qwen2.5-0.5b",
     install: Annotated[
         bool,
         typer.Option(

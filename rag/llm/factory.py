@@ -27,8 +27,8 @@ def local_model_path(settings: Settings) -> Path:
     pulled = provision.pulled_models(cache)
     if not pulled:
         raise ModelError(
-            "no local LLM model: run `rag llm pull` (Qwen2.5-Coder-1.5B) or "
-            "`rag llm pull qwen2.5-0.5b`, or set RAG_LLM_MODEL_PATH to a GGUF file"
+            "no local LLM model: run `rag llm pull` (Qwen2.5-Coder-0.5B) or "
+            "`rag llm pull qwen2.5-1.5b`, or set RAG_LLM_MODEL_PATH to a GGUF file"
         )
     return provision.model_path(cache, pulled[0])
 

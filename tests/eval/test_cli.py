@@ -189,3 +189,12 @@ def test_train_reader_rejects_a_missing_squad_file(env, tmp_path):
     result = invoke("--train-reader", "--squad", str(tmp_path / "none.json"))
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_limit_applies_to_the_gold_split(env, gold):
+    out = env / "limited"
+    result = invoke("--gold", str(gold), "--split", "dev", "--limit", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["config"]["questions"] == 1 and report["config"]["limit"] == 1
+    assert [r["id"] for r in report["results"]] == ["z1"]

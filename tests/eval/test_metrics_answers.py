@@ -127,3 +127,16 @@ def test_citation_scores_without_citations_or_evidence():
 
 def test_citation_matching_is_folded():
     assert citation_scores("A [1]", [(1, "NGUYEN PHU TRONG chu tri")], EVIDENCE) == (1.0, 0.5)
+
+
+def test_number_and_date_answers_in_other_forms_need_figure_forms():
+    from eval.metrics.answers import same_figures
+
+    english = "Vietnam had received 151 million doses by then [1]."
+    assert not is_correct(english, ["151 triệu liều", "151 triệu"])  # strict: the gold string
+    assert is_correct(english, ["151 triệu liều", "151 triệu"], figure_forms=True)
+    assert is_correct("It opened on December 19, 2023.", ["19/12/2023"], figure_forms=True)
+    assert not is_correct("It opened on December 20, 2023.", ["19/12/2023"], figure_forms=True)
+    assert same_figures("more than 80 treaties", "hơn 80")
+    assert not same_figures("80 treaties", "hơn 80")  # the qualifier is part of the answer
+    assert not same_figures("Hà Nội", "Hà Nội")  # no figures: containment decides

@@ -58,3 +58,31 @@ def test_evaluate_question_scores_the_llm_own_text(pipeline, monkeypatch):
     result = evaluate_question(pipeline, item, "hybrid")
     assert result.grounded is False and result.llm_correct is True
     assert result.reply_lang in ("vi", "vi-noaccent")
+
+
+def test_llm_latency_is_summarised_over_the_llm_calls_only(pipeline, monkeypatch):
+    from eval.gold import load_gold
+    from eval.harness import run_eval
+
+    items = [i for i in load_gold() if i.split == "test"]
+    real = pipeline.ask
+
+    def llm_for_some(question, top_k=None, mode=None, llm=None):
+        answer = real(question, top_k, mode, None)
+        if len(question) % 2:  # the others: refused by the extractive gate, no LLM call
+            return answer
+        timings = {**answer.timings_ms, "first_token": 700.0, "total": 2000.0}
+        return answer.model_copy(
+            update={"model": "fake", "grounded": True, "llm_answer": answer.answer,
+                    "timings_ms": timings}
+        )  # fmt: skip
+
+    monkeypatch.setattr(pipeline, "ask", llm_for_some)
+    run = run_eval(pipeline, items, ["bm25"], "test", limit=6)
+    assert run.config["questions"] == 6 and run.config["limit"] == 6
+    assert [r.id for r in run.results] == [i.id for i in items[:6]]
+    called = [r for r in run.results if r.llm_called]
+    assert 0 < len(called) < 6 and all(r.llm_answer for r in called)
+    llm = run.latency["bm25"]["llm"]
+    assert llm["first_token"] == {"p50": 700.0, "p95": 700.0, "n": len(called)}
+    assert llm["total"]["p50"] == 2000.0

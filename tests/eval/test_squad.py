@@ -265,3 +265,32 @@ def test_strip_accents_asks_the_questions_without_diacritics(
     asked = [r.question for r in run.records]
     assert asked == [strip_diacritics(r.question) for r in plain.records]
     assert any(a != r.question for a, r in zip(asked, plain.records, strict=True))
+
+
+def test_llm_answers_are_scored_in_squad_runs(hash_settings, squad_file, fake_answers, monkeypatch):
+    from rag.pipeline import Pipeline
+
+    fake = Pipeline.ask
+
+    def llm_ask(self, question, top_k=None, mode=None, llm=None):
+        answer = fake(self, question, top_k, mode, llm)
+        if answer.abstained or not answer.short_answer:
+            return answer
+        right = answer.short_answer.text
+        grounded = len(right) % 2 == 0  # some accepted, some rejected
+        own = f"The answer is {right}."
+        timings = {**answer.timings_ms, "first_token": 500.0, "total": 1500.0}
+        return answer.model_copy(
+            update={"model": "fake", "grounded": grounded, "llm_answer": own,
+                    "answer": own if grounded else answer.answer, "timings_ms": timings}
+        )  # fmt: skip
+
+    monkeypatch.setattr(Pipeline, "ask", llm_ask)
+    run = run_squad(hash_settings, squad_file, limit=4, mode="bm25")  # answers: llm_ask
+    checked = [r for r in run.records if r.grounded is not None]
+    assert checked and all(r.llm_called and r.reply_lang == "en" for r in checked if r.grounded)
+    m = run.metrics["overall"]["all"]
+    assert m["n_llm"] == len(checked)
+    right = sum(bool(r.llm_correct) for r in checked) / len(checked)
+    assert m["llm_accuracy"] == pytest.approx(right, abs=1e-4)
+    assert run.latency["llm"]["first_token"]["p50"] == 500.0

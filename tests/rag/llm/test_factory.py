@@ -21,13 +21,15 @@ def test_no_pulled_model_says_how_to_pull(tmp_path):
         local_model_path(Settings(model_cache=tmp_path))
 
 
-def test_prefers_the_bigger_pulled_model(tmp_path, monkeypatch):
-    pulled = {"qwen2.5-0.5b"}
+def test_prefers_the_model_that_meets_the_latency_target(tmp_path, monkeypatch):
+    pulled = {"qwen2.5-1.5b"}
     monkeypatch.setattr(provision, "is_pulled", lambda cache, key: key in pulled)
     s = Settings(model_cache=tmp_path)
-    assert local_model_path(s).name == "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    pulled.add("qwen2.5-1.5b")
     assert local_model_path(s).name == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    pulled.add("qwen2.5-0.5b")
+    assert local_model_path(s).name == "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    big = Settings(model_cache=tmp_path, llm_model="qwen2.5-1.5b")
+    assert local_model_path(big).name == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     small = Settings(model_cache=tmp_path, llm_model="qwen2.5-0.5b")
     assert local_model_path(small).name == "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
     pulled.clear()

