@@ -25,7 +25,7 @@ from eval.metrics.answers import (
     token_f1,
 )
 from eval.metrics.latency import latency_summary
-from eval.metrics.llm import LlmOutcome, llm_metrics
+from eval.metrics.llm import llm_metrics_of
 from eval.metrics.retrieval import contains_evidence, first_relevant_rank, retrieval_scores
 from rag.answering.question import analyse
 from rag.errors import InputError
@@ -162,12 +162,7 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
     fa = rates["false_abstention"]
     out["false_abstention"] = None if fa is None else round(fa, 4)
     out["overall_correct"] = mean_or_none(r.ok for r in results)
-    checked = [r for r in answerable if r.grounded is not None and r.llm_correct is not None]
-    if checked:
-        out.update(llm_metrics([
-            LlmOutcome(bool(r.grounded), bool(r.llm_correct), r.lang, r.reply_lang)
-            for r in checked
-        ]))  # fmt: skip
+    out.update(llm_metrics_of(answerable))
     return out
 
 

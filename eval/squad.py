@@ -37,7 +37,7 @@ from eval.metrics import mean_or_none
 from eval.metrics.abstention import abstention_rates, threshold_curve
 from eval.metrics.answers import strip_citations
 from eval.metrics.latency import latency_summary
-from eval.metrics.llm import LlmOutcome, llm_metrics
+from eval.metrics.llm import llm_metrics_of
 from eval.metrics.squad import contains_answer, squad_scores
 from rag.answering.question import analyse
 from rag.cleaning import clean_text
@@ -319,12 +319,7 @@ def aggregate(records: Sequence[SquadRecord]) -> dict[str, Any]:
         "gold_in_text": mean_or_none(r.gold_in_text for r in answerable),
         "latency_ms_mean": mean_or_none(r.timings_ms.get("total") for r in records),
     }
-    checked = [r for r in answerable if r.grounded is not None and r.llm_correct is not None]
-    if checked:
-        out.update(llm_metrics([
-            LlmOutcome(bool(r.grounded), bool(r.llm_correct), r.lang, r.reply_lang)
-            for r in checked
-        ]))  # fmt: skip
+    out.update(llm_metrics_of(answerable))
     return out
 
 

@@ -67,3 +67,22 @@ def e5_fp32_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipel
     )
     p.ingest([SEEDS])
     yield p
+
+
+@pytest.fixture
+def never_abstaining(settings: Settings, tmp_path: Path):
+    """``make(filename, text)``: a hashing-embedder pipeline over that one document whose
+    extractive answerer never abstains (to test which sentence it answers with)."""
+
+    def make(filename: str, text: str) -> Pipeline:
+        docs = tmp_path / "docs"
+        docs.mkdir(exist_ok=True)
+        (docs / filename).write_text(text, encoding="utf-8")
+        p = Pipeline(settings.model_copy(update={"docs_path": docs}), embedder=HashingEmbedder())
+        p.ingest([docs])
+        answerer = p.answerer("extractive")
+        never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
+        answerer.calibration = {**answerer.calibration, "thresholds": never}
+        return p
+
+    return make

@@ -4,8 +4,9 @@ the reply came in the asker's language (issue 16)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eval.metrics import mean_or_none
 
@@ -41,3 +42,14 @@ def llm_metrics(outcomes: Sequence[LlmOutcome]) -> dict[str, float | int | None]
             _family(o.reply_lang) == _family(o.question_lang) for o in outcomes
         ),
     }
+
+
+def llm_metrics_of(answerable: Iterable[Any]) -> dict[str, float | int | None]:
+    """``llm_metrics`` over the answerable questions whose LLM answer was checked (records
+    with ``grounded``, ``llm_correct``, ``lang`` and ``reply_lang``); empty without any."""
+    checked = [r for r in answerable if r.grounded is not None and r.llm_correct is not None]
+    if not checked:
+        return {}
+    return llm_metrics(
+        [LlmOutcome(bool(r.grounded), bool(r.llm_correct), r.lang, r.reply_lang) for r in checked]
+    )

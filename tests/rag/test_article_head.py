@@ -40,18 +40,8 @@ def test_prose_from_the_first_line_has_no_head():
     assert body_start(single) == 0 and not _doc(single).in_head(0, len(single))
 
 
-def test_a_byline_is_never_the_answer_sentence(tmp_path, settings):
-    from embeddings.hashing import HashingEmbedder
-    from rag import Pipeline
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "page.txt").write_text(PAGE, encoding="utf-8")
-    p = Pipeline(settings.model_copy(update={"docs_path": docs}), embedder=HashingEmbedder())
-    p.ingest([docs])
-    answerer = p.answerer("extractive")
-    never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
-    answerer.calibration = {**answerer.calibration, "thresholds": never}
+def test_a_byline_is_never_the_answer_sentence(never_abstaining):
+    p = never_abstaining("page.txt", PAGE)
     answer = p.ask("Hội nghị đối ngoại toàn quốc ngày 14/12/2021 đăng ngày nào?")
     assert not answer.abstained
     assert "Đăng ngày" not in answer.answer and "Hà Anh|" not in answer.answer

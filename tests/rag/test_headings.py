@@ -91,18 +91,8 @@ def test_docx_and_html_headings(tmp_path):
     assert doc.heading_path(at, at + 5)[-2:] == ["Cài đặt phần mềm", "Trên Windows"]
 
 
-def test_a_heading_is_never_the_answer_sentence(tmp_path, settings):
-    from embeddings.hashing import HashingEmbedder
-    from rag import Pipeline
-
-    path = tmp_path / "docs"
-    path.mkdir()
-    (path / "manual.md").write_text(MANUAL, encoding="utf-8")
-    p = Pipeline(settings.model_copy(update={"docs_path": path}), embedder=HashingEmbedder())
-    p.ingest([path])
-    answerer = p.answerer("extractive")
-    never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
-    answerer.calibration = {**answerer.calibration, "thresholds": never}
+def test_a_heading_is_never_the_answer_sentence(never_abstaining):
+    p = never_abstaining("manual.md", MANUAL)
     doc = p.document("manual")  # as stored in the index and loaded back
     assert len(doc.headings) == 5
     headings = {doc.text[a:b] for a, b, _ in doc.headings}
