@@ -169,17 +169,36 @@ def verify_reader(fast: OnnxReader, bert: Any, head: Any) -> tuple[float, float]
     return agree / len(VERIFY_PAIRS), float(np.mean(corr))
 
 
+def _span_scores(start: np.ndarray, end: np.ndarray, longest: int) -> np.ndarray:
+    """start + end logit of every span of at most ``longest`` tokens (others -inf)."""
+    n = len(start)
+    scores = start[:, None] + end[None, :]
+    allowed = np.triu(np.ones((n, n), bool)) & ~np.triu(np.ones((n, n), bool), longest)
+    return np.where(allowed, scores, -np.inf)
+
+
 def best_token_span(
     start: np.ndarray, end: np.ndarray, longest: int = MAX_ANSWER_TOKENS
 ) -> tuple[int, int, float]:
     """(first token, last token, start + end logit) of the best span of at most ``longest``
     tokens."""
-    n = len(start)
-    scores = start[:, None] + end[None, :]
-    allowed = np.triu(np.ones((n, n), bool)) & ~np.triu(np.ones((n, n), bool), longest)
-    flat = int(np.argmax(np.where(allowed, scores, -np.inf)))
-    i, j = divmod(flat, n)
+    scores = _span_scores(start, end, longest)
+    i, j = divmod(int(np.argmax(scores)), len(start))
     return i, j, float(scores[i, j])
+
+
+def ranked_token_spans(
+    start: np.ndarray, end: np.ndarray, limit: int, longest: int = MAX_ANSWER_TOKENS
+) -> list[tuple[int, int, float]]:
+    """The ``limit`` best spans as (first token, last token, score), best first."""
+    scores = _span_scores(start, end, longest).ravel()
+    limit = min(limit, int(np.isfinite(scores).sum()))
+    if limit <= 0:
+        return []
+    top = np.argpartition(-scores, limit - 1)[:limit]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    n = len(start)
+    return [(int(k) // n, int(k) % n, float(scores[k])) for k in top]
 
 
 def ensure_reader(cache_dir: Path, encoder: Any, weights: Path, *, force: bool = False) -> Path:

@@ -27,11 +27,12 @@ fi
 eval_index="$(mktemp -d)"
 trap 'rm -rf "$eval_index"' EXIT
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag ingest seeds
-# abstention floor 0.35: the int8 encoder (default since issue 13) answers one more of the
-# 11 unanswerable test questions than fp32 (4/11 vs 5/11); the model was fitted on fp32.
+# abstention floor 0.60: 8 of the 11 unanswerable test questions are refused (measured
+# 2026-12-01 with the answer-kind and deputy checks, eval/README.md); the floor leaves room
+# for one more answered on another CPU (int8 products differ with and without VNNI).
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag eval --split test --mode hybrid \
   --out "$eval_index/report" \
-  --min-hit5 0.95 --min-accuracy 0.70 --min-abstain 0.35 --max-false-abstain 0.10
+  --min-hit5 0.95 --min-accuracy 0.70 --min-abstain 0.60 --max-false-abstain 0.10
 
 # The LLM path (issue 16): the bundled 0.5B model restates the extractive answer on the first
 # 10 test questions; the report gives its own accuracy, acceptance by the grounding check,
@@ -52,9 +53,9 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
     --min-f1 0.38 --min-em 0.26 --min-contains 0.53 --min-hit1 0.68 --max-false-abstain 0.10
   "${squad[@]}" --strip-accents --out "$eval_index/xquad-vi-noaccent" \
-    --min-f1 0.45 --min-em 0.31 --min-contains 0.69 --min-hit1 0.88 --max-false-abstain 0.13
+    --min-f1 0.47 --min-em 0.33 --min-contains 0.69 --min-hit1 0.88 --max-false-abstain 0.13
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \
-    --min-abstain 0.92 --max-false-abstain 0.07
+    --min-abstain 0.92 --max-false-abstain 0.08
   "${squad[@]}" "${english[@]}" --holdout-articles 4 --out "$eval_index/xquad-en-holdout" \
     --min-abstain 0.70 --max-false-abstain 0.08
 else

@@ -69,6 +69,10 @@ def e5_fp32_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipel
     yield p
 
 
+# Abstention thresholds no confidence falls below.
+NEVER_ABSTAIN = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
+
+
 @pytest.fixture
 def never_abstaining(settings: Settings, tmp_path: Path):
     """``make(filename, text)``: a hashing-embedder pipeline over that one document whose
@@ -81,8 +85,16 @@ def never_abstaining(settings: Settings, tmp_path: Path):
         p = Pipeline(settings.model_copy(update={"docs_path": docs}), embedder=HashingEmbedder())
         p.ingest([docs])
         answerer = p.answerer("extractive")
-        never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
-        answerer.calibration = {**answerer.calibration, "thresholds": never}
+        answerer.calibration = {**answerer.calibration, "thresholds": NEVER_ABSTAIN}
         return p
 
     return make
+
+
+@pytest.fixture
+def seeds_answerer(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch):
+    """The extractive answerer of ``pipeline`` (the seeds), made never to abstain by its
+    model's thresholds (the checks after it still may)."""
+    answerer = pipeline.answerer("extractive")
+    monkeypatch.setitem(answerer.calibration, "thresholds", NEVER_ABSTAIN)
+    return answerer

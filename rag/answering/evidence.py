@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from rag.textnorm import fold, strip_diacritics, syllables
+from rag.textnorm import fold, normalize_text, strip_diacritics, syllables
 
 _DAY = re.compile(
     r"(?:\bngày\s+)?\b\d{1,2}\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?\b|\bngày\s+\d{1,2}\b"
@@ -154,3 +154,75 @@ def deputy_mismatch(question: str, text: str) -> bool:
         if not asked_deputy and all(p == ["pho"] for p in preceded):
             return True
     return False
+
+
+# What a short answer must be for questions whose grammar fixes its kind: a quantity for
+# "bao nhiêu" / "mấy" / "how many", a clock time for "mấy giờ" / "what time"; a question
+# matched by neither may be answered by anything. Unaccented "may" is no question word here
+# ("máy" is a machine).
+_CLOCK_ASKED = re.compile(r"\b(?:mấy giờ|giờ nào|may gio|gio nao|what time)\b")
+_QUANTITY_ASKED = re.compile(
+    r"\b(?:bao nhiêu|bao nhieu|mấy|how many|how much|what percentage|what proportion)\b"
+)
+_CLOCK = re.compile(
+    r"\b\d{1,2}\s*(?:giờ|h\b|:\d\d|a\.?m\b|p\.?m\b)|\b(?:trưa|nửa đêm|noon|midnight)\b",
+    re.IGNORECASE,
+)
+# A quantity leads its phrase ("308", "bốn lựa chọn", "hơn 80 điều ước", "7.000.000 km²",
+# "thứ 3" for "thứ mấy"): words that may stand before it, number words, and scale words.
+# "một" / "one" count only before a scale ("một triệu"; alone it is also "a"), "năm" only
+# before a word ("năm hoàng tử"; "năm 2015" is a year).
+_LEADS = frozenset(
+    "hơn khoảng gần trên dưới chừng tới đến chỉ ít nhất tổng cộng cả thứ lần hạng số about "
+    "over nearly almost around approximately more than less fewer under up to only some at "
+    "least roughly no number".split()
+)
+_NUMBER_WORDS = frozenset(
+    "hai ba bốn sáu bảy tám chín mười mươi lăm hàng vài nửa two three four five six seven "
+    "eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen "
+    "nineteen twenty thirty forty fifty sixty seventy eighty ninety hundreds thousands "
+    "millions billions dozens half several".split()
+)
+_SCALES = frozenset(
+    "chục trăm nghìn ngàn vạn triệu tỷ tỉ nửa phần hundred thousand million billion half "
+    "third quarter dozen".split()
+)
+
+
+def asked_kind(question: str) -> str | None:
+    """``"clock"`` or ``"quantity"`` when the question word fixes what kind of thing answers
+    it, else None."""
+    text = normalize_text(question).lower()
+    if _CLOCK_ASKED.search(text):
+        return "clock"
+    if _QUANTITY_ASKED.search(text):
+        return "quantity"
+    return None
+
+
+def _leads_with_quantity(words: list[str], named: set[str]) -> bool:
+    i = 0
+    while i < len(words) - 1 and words[i] in _LEADS:
+        i += 1
+    word, after = words[i], words[i + 1] if i + 1 < len(words) else ""
+    if any(c.isdigit() for c in word):  # not a date ("19/12", "19-12-2023"; "20-18" is a
+        # score) nor a number the question names
+        date = re.search(r"\d/\d|\d-\d+-\d", word)
+        return not date and re.sub(r"\D", "", word) not in named
+    if word in ("một", "one"):
+        return after in _SCALES
+    if word == "năm":
+        return bool(after) and not after[0].isdigit()
+    return word in _NUMBER_WORDS or word in _SCALES
+
+
+def of_kind(kind: str, question: str, text: str) -> bool:
+    """``text`` (a short answer) is of the ``asked_kind`` of ``question``: for a quantity, it
+    leads with one the question does not already name ("lần thứ 32" does not answer "bao
+    nhiêu đại biểu dự Hội nghị lần thứ 32")."""
+    if kind == "clock":
+        return _CLOCK.search(text) is not None
+    words = [w.strip(",.;:()\"'“”") for w in normalize_text(text).lower().split()]
+    words = [w for w in words if w]
+    named = set(re.findall(r"\d+", question))
+    return bool(words) and _leads_with_quantity(words, named)

@@ -22,7 +22,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -33,10 +33,12 @@ from embeddings import Embedder, TokenEncoder
 from rag.answering.base import Draft, Passage, Support, citation
 from rag.answering.evidence import (
     answers_type,
+    asked_kind,
     counts,
     date_granularity,
     deputy_mismatch,
     entities,
+    of_kind,
 )
 from rag.answering.models import ShortAnswer
 from rag.answering.question import QuestionInfo, analyse
@@ -446,9 +448,21 @@ class ExtractiveAnswerer:
         if conf < self.calibration["thresholds"].get(info.lang, 0.0):
             return self._abstain(info, passages, conf)
         # only for answers given (~35 ms)
-        read = self._read_span(_encoder_text(query), reading)
+        kind = asked_kind(query.text)
+        accept = functools.partial(of_kind, kind, query.text) if kind else None
+        read = self._read_span(_encoder_text(query), reading, accept)
         if read is not None:
             best = read[0]
+        elif kind and not (
+            self.reader is None
+            and reading.spans
+            and of_kind(kind, query.text, _span_text(reading, best))
+        ):
+            # "bao nhiêu" / "mấy giờ" and no quantity / clock time where the answer is read
+            return self._abstain(info, passages, conf)
+        if deputy_mismatch(info.text, best.sentence.text):
+            # asked for the "Chủ tịch", the sentence names only the "Phó Chủ tịch"
+            return self._abstain(info, passages, conf)
         chosen = [best, *self._complements(info, best, reading.ranked[1:12])]
         numbering: dict[str, int] = {}
         citations = []
@@ -482,7 +496,9 @@ class ExtractiveAnswerer:
             parts.insert(0, f"{short.text} —")
         return Draft(" ".join(parts), False, citations, conf, short, support)
 
-    def _read_span(self, question: str, reading: Reading) -> tuple[Candidate, ReaderSpan] | None:
+    def _read_span(
+        self, question: str, reading: Reading, accept: Callable[[str], bool] | None = None
+    ) -> tuple[Candidate, ReaderSpan] | None:
         """The reader's short answer in the window around the best sentence (the sentence
         with its neighbours), with the ranked sentence that holds it (None without a reader
         or without a span inside a ranked sentence). Only the best sentence's window: on the
@@ -493,7 +509,7 @@ class ExtractiveAnswerer:
         best = reading.best
         chunk = best.passage.chunk
         windows = windows_around([(chunk.chunk_id, chunk.text, chunk.start, best.sentence)])
-        span = self.reader.read(question, windows)
+        span = self.reader.read(question, windows, accept)
         if span is None:
             return None
         for cand in reading.ranked:
@@ -543,6 +559,11 @@ class ExtractiveAnswerer:
         ]
         message = ABSTAIN_MESSAGES[info.lang]
         return Draft(message, True, citations, conf if math.isfinite(conf) else -99.0)
+
+
+def _span_text(reading: Reading, best: Candidate) -> str:
+    span = reading.spans[0]
+    return best.passage.document.text[span.start : span.end]
 
 
 def _per_word(scores: np.ndarray, offsets: np.ndarray, words: list[Word], base: int) -> list[float]:

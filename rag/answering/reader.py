@@ -15,13 +15,14 @@ settings and the scores on articles left out of training.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from embeddings.reader import MAX_ANSWER_TOKENS as MAX_ANSWER_TOKENS
-from embeddings.reader import best_token_span
+from embeddings.reader import best_token_span, ranked_token_spans
 from rag.answering.sentences import Sentence, split_sentences
 
 logger = logging.getLogger(__name__)
@@ -76,22 +77,37 @@ def windows_around(sentences: list[tuple[Any, str, int, Sentence]]) -> list[Wind
     return out
 
 
-def best_span(logits: list[Any], windows: list[Window]) -> ReaderSpan | None:
-    """The best span over all windows (``logits``: the reader's ``SpanLogits`` per window)."""
+# How many of a window's best spans are tried for one of the asked kind (``accept``).
+KIND_CANDIDATES = 40
+
+
+def best_span(
+    logits: list[Any], windows: list[Window], accept: Callable[[str], bool] | None = None
+) -> ReaderSpan | None:
+    """The best span over all windows (``logits``: the reader's ``SpanLogits`` per window);
+    with ``accept``, the best span whose text it accepts among each window's
+    ``KIND_CANDIDATES`` best (None when there is none)."""
     best: ReaderSpan | None = None
     for w, (lg, window) in enumerate(zip(logits, windows, strict=True)):
         if len(lg.start) == 0:
             continue
-        i, j, score = best_token_span(lg.start, lg.end)
-        a, b = int(lg.offsets[i][0]), int(lg.offsets[j][1])
-        text = window.text[a:b]
-        lead = len(text) - len(text.lstrip(_EDGE))
-        trail = len(text) - len(text.rstrip(_EDGE))
-        if lead + trail >= len(text):
-            continue
-        if best is None or score > best.score:
-            start = window.start + a + lead
-            best = ReaderSpan(w, start, window.start + b - trail, score, lg.null)
+        if accept is None:
+            spans = [best_token_span(lg.start, lg.end)]
+        else:
+            spans = ranked_token_spans(lg.start, lg.end, KIND_CANDIDATES)
+        for i, j, score in spans:
+            a, b = int(lg.offsets[i][0]), int(lg.offsets[j][1])
+            text = window.text[a:b]
+            lead = len(text) - len(text.lstrip(_EDGE))
+            trail = len(text) - len(text.rstrip(_EDGE))
+            if lead + trail >= len(text):
+                continue
+            if accept is not None and not accept(text[lead : len(text) - trail]):
+                continue
+            if best is None or score > best.score:
+                start = window.start + a + lead
+                best = ReaderSpan(w, start, window.start + b - trail, score, lg.null)
+            break
     return best
 
 
@@ -101,10 +117,16 @@ class PassageReader:
     def __init__(self, reader: Any) -> None:
         self._reader = reader
 
-    def read(self, question: str, windows: list[Window]) -> ReaderSpan | None:
+    def read(
+        self,
+        question: str,
+        windows: list[Window],
+        accept: Callable[[str], bool] | None = None,
+    ) -> ReaderSpan | None:
         if not windows:
             return None
-        return best_span(self._reader.read(question, [w.text for w in windows]), windows)
+        logits = self._reader.read(question, [w.text for w in windows])
+        return best_span(logits, windows, accept)
 
 
 def load_reader(embedder: Any, cache_dir: Path) -> PassageReader | None:

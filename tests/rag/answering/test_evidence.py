@@ -2,7 +2,14 @@
 
 import pytest
 
-from rag.answering.evidence import answers_type, counts, deputy_mismatch, entities
+from rag.answering.evidence import (
+    answers_type,
+    asked_kind,
+    counts,
+    deputy_mismatch,
+    entities,
+    of_kind,
+)
 from rag.answering.question import analyse
 
 
@@ -73,3 +80,51 @@ def test_without_the_lexicon_english_terms_are_names_and_numbers():
     assert info.counted == ()
     assert ("2023",) in info.terms
     assert all(t[0] != "nuoc" for t in info.terms)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Đội thủ Panthers đã thua bao nhiêu điểm?", "quantity"),
+        ("Hoi nghi de ra bao nhieu nhiem vu?", "quantity"),
+        ("How many doses did Vietnam receive?", "quantity"),
+        ("Hội nghị lần thứ mấy?", "quantity"),
+        ("Hội nghị bắt đầu lúc mấy giờ?", "clock"),
+        ("What time did the conference end?", "clock"),
+        ("Máy tính giải quyết vấn đề gì?", None),
+        ("May tinh giai quyet van de gi?", None),  # unaccented "may" may be "máy"
+        ("Ai chủ trì hội nghị?", None),
+    ],
+)
+def test_asked_kind(question, kind):
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("308", True),
+        ("bốn lựa chọn", True),
+        ("hơn 80 điều ước", True),
+        ("ít nhất 5 người", True),
+        ("7.000.000 km vuông", True),
+        ("năm hoàng tử", True),  # five princes
+        ("một triệu liều", True),
+        ("about 24", True),
+        ("20-18", True),  # a score
+        ("19-12-2023", False),
+        ("năm 2015", False),  # a year
+        ("một khu rừng", False),  # "a forest"
+        ("19/12, Tổng Bí thư", False),  # a date
+        ("32 đại biểu", False),  # the number the question names
+        ("Nam Mỹ", False),
+    ],
+)
+def test_a_quantity_answer_leads_with_a_quantity_the_question_does_not_name(text, expected):
+    assert of_kind("quantity", "Có bao nhiêu đại biểu dự Hội nghị lần thứ 32?", text) is expected
+
+
+def test_a_clock_answer_holds_a_time_of_day():
+    assert of_kind("clock", "Hội nghị kết thúc lúc mấy giờ?", "11 giờ 30")
+    assert of_kind("clock", "What time?", "8:30")
+    assert not of_kind("clock", "Hội nghị kết thúc lúc mấy giờ?", "14/12/2021")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from embeddings.reader import SpanLogits
+from embeddings.reader import SpanLogits, best_token_span, ranked_token_spans
 from rag.answering.reader import MAX_ANSWER_TOKENS, ReaderSpan, Window, best_span, windows_around
 from rag.answering.sentences import split_sentences
 
@@ -77,14 +77,26 @@ class _LastWordReader:
     def __init__(self) -> None:
         self.calls = 0
         self.questions: list[str] = []
+        self.accepts: list[object] = []
 
-    def read(self, question, windows):
+    def read(self, question, windows, accept=None):
         self.calls += 1
         self.questions.append(question)
+        self.accepts.append(accept)
         w = windows[0]
         text = w.text.rstrip(" .,")
         last = text.split(" ")[-1]
+        if accept is not None and not accept(last):
+            return None
         return ReaderSpan(0, w.start + len(text) - len(last), w.start + len(text), 1.0, 0.0)
+
+
+@pytest.fixture
+def fake(seeds_answerer):
+    """``_LastWordReader`` as the seeds answerer's reader (abstention model off)."""
+    seeds_answerer.reader = _LastWordReader()
+    yield seeds_answerer.reader
+    seeds_answerer.reader = None
 
 
 @pytest.mark.parametrize(
@@ -94,36 +106,75 @@ class _LastWordReader:
         "When was the 32nd diplomatic conference held?",
     ],
 )
-def test_answerer_uses_the_reader_span_and_cites_its_sentence(pipeline, question, monkeypatch):
-    answerer = pipeline.answerer("extractive")
-    never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
-    monkeypatch.setitem(answerer.calibration, "thresholds", never)
-    fake = _LastWordReader()
-    answerer.reader = fake
-    try:
-        answer = pipeline.ask(question)
-    finally:
-        answerer.reader = None
+def test_answerer_uses_the_reader_span_and_cites_its_sentence(pipeline, question, fake):
+    answer = pipeline.ask(question)
     assert not answer.abstained and fake.calls == 1
     _check_citations(pipeline, answer)
     short = answer.short_answer
     assert short is not None and " " not in short.text
 
 
-def test_reader_reads_an_unaccented_question_with_its_diacritics_restored(pipeline, monkeypatch):
+def test_reader_reads_an_unaccented_question_with_its_diacritics_restored(pipeline, fake):
     from rag.textnorm import strip_diacritics
 
-    answerer = pipeline.answerer("extractive")
-    never = dict.fromkeys(("vi", "vi-noaccent", "en"), -1e9)
-    monkeypatch.setitem(answerer.calibration, "thresholds", never)
-    fake = _LastWordReader()
-    answerer.reader = fake
     question = "Hoi nghi ngoai giao lan thu 32 dien ra ngay nao?"
-    try:
-        pipeline.ask(question)
-    finally:
-        answerer.reader = None
+    pipeline.ask(question)
     assert fake.calls == 1
     read = fake.questions[0]
     assert read != question and strip_diacritics(read) == question
     assert "Hội nghị" in read or "hội nghị" in read
+
+
+def test_ranked_token_spans_are_the_best_spans_in_order():
+    rng = np.random.default_rng(0)
+    start, end = rng.normal(size=12), rng.normal(size=12)
+    ranked = ranked_token_spans(start, end, 10, longest=4)
+    every = sorted(
+        ((start[i] + end[j], i, j) for i in range(12) for j in range(i, min(12, i + 4))),
+        reverse=True,
+    )
+    assert [(i, j) for i, j, _ in ranked] == [(i, j) for _, i, j in every[:10]]
+    assert ranked[0][:2] == best_token_span(start, end, 4)[:2]
+    assert len(ranked_token_spans(start[:2], end[:2], 10)) == 3  # all there are
+
+
+def test_best_span_of_an_asked_kind_skips_better_spans_of_another_kind():
+    window = Window("c", 0, len(TEXT), TEXT)
+    words = TEXT.split(" ")
+    lg = _logits(TEXT, words.index("Hà"), words.index("Nội."))
+    lg.start[lg.start == 0] = lg.end[lg.end == 0] = -5.0
+    lg.start[words.index("19/12/2023")] = lg.end[words.index("19/12/2023")] = 2.0
+    assert TEXT[slice(*_bounds(best_span([lg], [window])))] == "Hà Nội"
+    digits = best_span([lg], [window], accept=lambda t: t[-1].isdigit())
+    assert TEXT[slice(*_bounds(digits))] == "19/12/2023"
+    assert best_span([lg], [window], accept=lambda t: False) is None
+
+
+def _bounds(span):
+    assert span is not None
+    return span.start, span.end
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Có bao nhiêu đại biểu dự trực tiếp Hội nghị ngoại giao lần thứ 32?", "quantity"),
+        ("Hội nghị đối ngoại toàn quốc kết thúc lúc mấy giờ?", "clock"),
+    ],
+)
+@pytest.mark.parametrize("found", [True, False])
+def test_a_quantity_or_clock_question_is_refused_without_one_in_the_window(
+    pipeline, monkeypatch, fake, question, asks, found
+):
+    from rag.answering.evidence import asked_kind
+
+    assert asked_kind(question) == asks
+    seen = []
+    monkeypatch.setattr(
+        "rag.answering.extractive.of_kind",
+        lambda kind, q, text: seen.append((kind, q, text)) or found,
+    )
+    answer = pipeline.ask(question)
+    assert fake.accepts[0] is not None and seen and seen[0][:2] == (asks, question)
+    assert answer.abstained is not found
+    assert (answer.short_answer is not None) is found
