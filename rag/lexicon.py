@@ -42,6 +42,24 @@ def _phrase_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
     )
 
 
+def rendered_share(question: str, *, use_lexicon: bool = True) -> float:
+    """The share of the English question's content words (not stop words) that
+    ``translate_terms`` renders: inside a lexicon phrase, a number or a capitalised name."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    rest = question
+    for pattern, _ in _phrase_patterns() if use_lexicon else ():
+        rest = pattern.sub(" ", rest)
+
+    def content(text: str) -> list[str]:
+        words = re.findall(r"[^\W_]+", text)
+        return [w for w in words if w.lower() not in ENGLISH_STOP_WORDS]
+
+    total = content(question)
+    left = [w for w in content(rest) if not (w[0].isdigit() or w[0].isupper())]
+    return 1.0 - len(left) / len(total) if total else 1.0
+
+
 def translate_terms(question: str, *, use_lexicon: bool = True) -> list[tuple[str, ...]]:
     """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
     phrase first; each item lists the alternatives for one phrase. Numbers and capitalised

@@ -51,7 +51,7 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
   "${squad[@]}" --out "$eval_index/xquad-vi" \
     --min-f1 0.56 --min-em 0.43 --min-contains 0.77 --min-hit1 0.90 --max-false-abstain 0.06
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
-    --min-f1 0.38 --min-em 0.26 --min-contains 0.53 --min-hit1 0.68 --max-false-abstain 0.10
+    --min-f1 0.40 --min-em 0.29 --min-contains 0.56 --min-hit1 0.76 --max-false-abstain 0.10
   "${squad[@]}" --strip-accents --out "$eval_index/xquad-vi-noaccent" \
     --min-f1 0.47 --min-em 0.33 --min-contains 0.69 --min-hit1 0.88 --max-false-abstain 0.13
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \

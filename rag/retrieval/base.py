@@ -18,6 +18,8 @@ class Query:
     """What the dense encoder reads (e.g. the question with its diacritics restored)."""
     lexical_text: str | None = None
     """What BM25 matches (e.g. an English question rendered in Vietnamese terms)."""
+    lexical_share: float | None = None
+    """How much of the question ``lexical_text`` renders (0..1; None: all of it)."""
     vector: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
