@@ -97,17 +97,3 @@ def test_sentence_offsets():
     ]
     for s in sentences:
         assert text[s.start - 100 : s.end - 100] == s.text
-
-
-@pytest.mark.parametrize("deputy", [True, False])
-def test_an_answer_sentence_naming_only_the_deputy_of_the_asked_title_is_refused(
-    pipeline, seeds_answerer, monkeypatch, deputy
-):
-    checked = []
-    monkeypatch.setattr(
-        "rag.answering.extractive.deputy_mismatch",
-        lambda question, text: checked.append(text) or deputy,
-    )
-    answer = pipeline.ask("Chủ tịch UBND tỉnh Thái Bình dự Hội nghị ngoại giao lần thứ 32 là ai?")
-    assert checked
-    assert answer.abstained is deputy
