@@ -3,6 +3,8 @@ diacritics, and English."""
 
 from __future__ import annotations
 
+import functools
+
 from rag.textnorm import strip_diacritics, syllables
 
 VI = "vi"
@@ -34,3 +36,11 @@ def detect_language(text: str) -> str:
     if hits / max(1, len(words)) >= 0.25 and (hits >= 2 or not accented):
         return EN
     return VI if accented else VI_NOACCENT
+
+
+@functools.cache
+def english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop-word list (imported once, on the first English question)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)

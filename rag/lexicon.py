@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from rag.language import ENGLISH_WORDS
+from rag.language import ENGLISH_WORDS, english_stop_words
 from rag.textnorm import fold, strip_diacritics, syllables
 
 LEXICON_FILE = "en_vi_lexicon.tsv"
@@ -42,29 +42,12 @@ def _phrase_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
     )
 
 
-def rendered_share(question: str, *, use_lexicon: bool = True) -> float:
-    """The share of the English question's content words (not stop words) that
-    ``translate_terms`` renders: inside a lexicon phrase, a number or a capitalised name."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    rest = question
-    for pattern, _ in _phrase_patterns() if use_lexicon else ():
-        rest = pattern.sub(" ", rest)
-
-    def content(text: str) -> list[str]:
-        words = re.findall(r"[^\W_]+", text)
-        return [w for w in words if w.lower() not in ENGLISH_STOP_WORDS]
-
-    total = content(question)
-    left = [w for w in content(rest) if not (w[0].isdigit() or w[0].isupper())]
-    return 1.0 - len(left) / len(total) if total else 1.0
-
-
-def translate_terms(question: str, *, use_lexicon: bool = True) -> list[tuple[str, ...]]:
-    """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
-    phrase first; each item lists the alternatives for one phrase. Numbers and capitalised
-    names (already Vietnamese, e.g. "Võ Văn Thưởng") are kept as they are. Without the
-    lexicon (``use_lexicon=False``), only the numbers and names."""
+def render_english(
+    question: str, *, use_lexicon: bool = True
+) -> tuple[list[tuple[str, ...]], float]:
+    """``translate_terms`` of ``question`` and the share of its content words (not stop
+    words) that they render: inside a lexicon phrase, a number or a capitalised name (1.0
+    for a question without content words)."""
     rest = question
     found: list[tuple[str, ...]] = []
     for pattern, renderings in _phrase_patterns() if use_lexicon else ():
@@ -75,4 +58,24 @@ def translate_terms(question: str, *, use_lexicon: bool = True) -> list[tuple[st
         folded = " ".join(strip_diacritics(s) for s in syllables(token))
         if folded and folded not in ENGLISH_WORDS:
             found.append((folded,))
-    return found
+    stop = english_stop_words()
+
+    def content(text: str) -> list[str]:
+        return [w for w in re.findall(r"[^\W_]+", text) if w.lower() not in stop]
+
+    total = content(question)
+    left = [w for w in content(rest) if not (w[0].isdigit() or w[0].isupper())]
+    return found, 1.0 - len(left) / len(total) if total else 1.0
+
+
+def rendered_share(question: str, *, use_lexicon: bool = True) -> float:
+    """The share of the question's content words its Vietnamese rendering holds."""
+    return render_english(question, use_lexicon=use_lexicon)[1]
+
+
+def translate_terms(question: str, *, use_lexicon: bool = True) -> list[tuple[str, ...]]:
+    """Vietnamese (accent-folded) renderings of the English phrases in ``question``, longest
+    phrase first; each item lists the alternatives for one phrase. Numbers and capitalised
+    names (already Vietnamese, e.g. "Võ Văn Thưởng") are kept as they are. Without the
+    lexicon (``use_lexicon=False``), only the numbers and names."""
+    return render_english(question, use_lexicon=use_lexicon)[0]

@@ -24,7 +24,7 @@ from rag.index.store import IndexStore
 from rag.index.vector_index import VectorPolicy
 from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
 from rag.language import EN, VI_NOACCENT, detect_language
-from rag.lexicon import rendered_share, translate_terms
+from rag.lexicon import render_english
 from rag.retrieval.base import Hit, Query
 from rag.retrieval.dense import query_vector
 from rag.retrieval.factory import MODES, build_retriever
@@ -236,10 +236,10 @@ class Pipeline:
         elif query.lang == EN:
             # BM25 reads what can be rendered in Vietnamese terms (names, numbers, and the
             # lexicon's phrases when it is on), weighted by how much of the question that is
-            lexicon = self.settings.translate_english
-            groups = translate_terms(text, use_lexicon=lexicon)
+            groups, query.lexical_share = render_english(
+                text, use_lexicon=self.settings.translate_english
+            )
             query.lexical_text = " ".join(alt for group in groups for alt in group)
-            query.lexical_share = rendered_share(text, use_lexicon=lexicon)
         s = self.settings
         retriever = build_retriever(
             mode, index, self.embedder, candidates=s.candidates, rrf_k=s.rrf_k

@@ -48,6 +48,7 @@ from rag.answering.span_table import score_spans
 from rag.answering.spans import SpanCandidate, SpanScorer, fold_terms, span_candidates
 from rag.answering.wh import analyse_wh
 from rag.answering.words import Word, WordTagger, default_tagger
+from rag.language import english_stop_words
 from rag.retrieval.base import Query
 from rag.textnorm import fold, strip_diacritics, syllables
 
@@ -606,15 +607,7 @@ def _content_token(question: str, start: int, end: int, english: bool, wh: froze
     word = fold(question[start:end])
     if word in wh:
         return False
-    return not english or word not in _english_stop_words()
-
-
-@functools.cache
-def _english_stop_words() -> frozenset[str]:
-    """scikit-learn's English stop-word list (imported once, on the first English question)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
+    return not english or word not in english_stop_words()
 
 
 _KIND_OF_CLASS = {"who": "name", "when": "date", "number": "num", "where": "name"}
