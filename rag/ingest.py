@@ -33,23 +33,10 @@ class ChunkEmbedStage(Protocol):
     ) -> tuple[list[Chunk], np.ndarray]: ...
 
 
-EMBED_STEP = 32
-"""Texts per encoder call, taken in chunk order. The int8 encoder's vectors depend on
-which texts share a call (it quantises activations per batch: up to 0.01 per component
-between two groupings), so the serial and the Ray ingest both embed these same
-consecutive steps and get the same vectors. 32 is what the CLI's serial ingest used
-before (the int8 encoder's progress step, 4 × 8)."""
-
-
 def chunk_document(chunker: Chunker, doc: Document) -> tuple[list[Chunk], list[str]]:
     """A document's chunks and the text embedded for each (title and headings added)."""
     chunks = chunker.split(doc.doc_id, doc.text)
     return chunks, [chunk_text_for_index(doc, c) for c in chunks]
-
-
-def embedding_steps(texts: Sequence[str]) -> list[Sequence[str]]:
-    """``texts`` cut into the consecutive ``EMBED_STEP`` groups that are embedded together."""
-    return [texts[i : i + EMBED_STEP] for i in range(0, len(texts), EMBED_STEP)]
 
 
 @dataclass
@@ -69,12 +56,9 @@ class LocalChunkEmbed:
             chunks += doc_chunks
             texts += doc_texts
         callback = progress(len(texts)) if progress else None
-        parts = [np.zeros((0, self.embedder.dim), np.float32)]
-        for step in embedding_steps(texts):
-            parts.append(self.embedder.embed_passages(step))
-            if callback:
-                callback(len(step))
-        return chunks, np.vstack(parts)
+        if not texts:
+            return chunks, np.zeros((0, self.embedder.dim), np.float32)
+        return chunks, self.embedder.embed_passages(texts, callback)
 
 
 @dataclass
