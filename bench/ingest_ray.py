@@ -7,7 +7,9 @@ empty index, serial (the encoder on all cores, and on one thread) and on a local
 
 The generated corpus is made of the seeds' paragraphs, drawn and ordered at random per
 document (seeded), so its text is real Vietnamese and no two documents are equal. The
-model is loaded before the serial timings start; Ray is started once before the Ray
+ingests run as the CLI's do (with a progress callback: the serial one then embeds step
+by step, and the Ray one embeds the same steps). The model is loaded before the serial
+timings start; Ray is started once before the Ray
 timings (its start-up is printed apart), but each Ray ingest starts its own workers and
 actors, which load the encoder: that cost is in its time.
 """
@@ -52,7 +54,7 @@ def timed_ingest(settings: Settings, corpus: Path, *, ray: bool, pipeline: Pipel
     if not ray:
         p.backend  # the model is loaded before the clock starts  # noqa: B018
     started = time.perf_counter()
-    report = p.ingest([corpus], ray=ray)
+    report = p.ingest([corpus], ray=ray, progress=lambda total: lambda n: None)  # as the CLI
     return time.perf_counter() - started, report, p
 
 
@@ -85,11 +87,19 @@ def main() -> None:
 
         seconds, report, serial = timed_ingest(base, corpus, ray=False)
         print(f"chunks       {report.chunks}")
-        rows = [("serial", seconds, "reference")]
+        print(f"{'mode':<28} {'seconds':>8} {'chunks/s':>9}  same index as serial", flush=True)
+
+        def row(name: str, seconds: float, same: str) -> None:
+            print(f"{name:<28} {seconds:8.1f} {report.chunks / seconds:9.1f}  {same}", flush=True)
+
+        row("serial", seconds, "reference")
         one = base.model_copy(update={"index_dir": root / "serial-1t", "embed_threads": 1})
         seconds, _, p = timed_ingest(one, corpus, ray=False)
-        rows.append(("serial, 1 encoder thread", seconds, same_index(p, serial)))
+        row("serial, 1 encoder thread", seconds, same_index(p, serial))
 
+        # workers at the driver's priority, as `rag ingest --ray` starts them (Ray's default
+        # is 15 nice levels below, which starves them on a shared machine)
+        os.environ.setdefault("RAY_worker_niceness", "0")
         started = time.perf_counter()
         ray.init(
             address="local", num_cpus=os.cpu_count(), include_dashboard=False,
@@ -102,12 +112,8 @@ def main() -> None:
                         "ray_worker_cpus": 1}
             )  # fmt: skip
             seconds, _, p = timed_ingest(s, corpus, ray=True)
-            rows.append((f"ray, {workers} actor(s) x 1 cpu", seconds, same_index(p, serial)))
+            row(f"ray, {workers} actor(s) x 1 cpu", seconds, same_index(p, serial))
         ray.shutdown()
-
-    print(f"{'mode':<28} {'seconds':>8} {'chunks/s':>9}  same index as serial")
-    for name, seconds, same in rows:
-        print(f"{name:<28} {seconds:8.1f} {report.chunks / seconds:9.1f}  {same}")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

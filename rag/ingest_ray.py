@@ -123,6 +123,9 @@ def _connect(ray: ModuleType, settings: Settings) -> None:
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address is None:
         cpus = max(os.cpu_count() or 1, (settings.ray_workers or 0) * settings.ray_worker_cpus)
+        # Ray starts workers 15 nice levels below the driver; here they do all the work,
+        # so they run at the ingest's own priority (RAY_worker_niceness overrides)
+        os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(address="local", num_cpus=cpus, include_dashboard=False, **quiet)
         return
     import embeddings
