@@ -98,15 +98,16 @@ def test_milvus_bm25_ranks_and_scores_like_bm25s(milvus_bm25: MilvusBm25Index):
         assert milvus_bm25.coverage(query) == pytest.approx(files.coverage(query)), query
 
 
-def test_an_empty_chunk_is_indexed_and_matches_nothing(tmp_path: Path):
+def test_empty_and_oversized_chunks_are_indexed(tmp_path: Path):
     connection = MilvusConnection.for_index(str(tmp_path / "milvus.db"), tmp_path / "index")
     policy = VectorPolicy(store="milvus", milvus=connection, lexical="milvus")
-    texts = ["", "Hội nghị", "   "]
-    vectors = np.eye(3, 4, dtype=np.float32)
-    index = build_vector_index(policy.choose(3), vectors, policy, _lexical(texts))
+    texts = ["", "Hội nghị", "   ", "Ngoại giao " * 8000]  # the last: ~110 kB, over VARCHAR's
+    vectors = np.eye(4, 4, dtype=np.float32)
+    index = build_vector_index(policy.choose(4), vectors, policy, _lexical(texts))
     bm25 = MilvusBm25Index.of(index)
-    assert bm25.size == 3
+    assert bm25.size == 4
     assert [row for row, _ in bm25.top("hội nghị", 5)] == [1]
+    assert [row for row, _ in bm25.top("ngoại giao", 5)] == [3]  # cut to fit, still found
 
 
 def test_a_vector_only_collection_has_no_bm25(tmp_path: Path):
