@@ -185,9 +185,14 @@ class Pipeline:
             uri = s.milvus_uri or str(s.index_dir / "milvus.db")
             token = s.milvus_token.get_secret_value() if s.milvus_token else None
             milvus = MilvusConnection.for_index(uri, s.index_dir, token, s.milvus_db)
+        lexical = s.lexical_store
+        if lexical == "auto":
+            lexical = "milvus" if s.vector_store == "milvus" else "bm25s"
+        elif lexical == "milvus" and s.vector_store != "milvus":
+            raise InputError("RAG_LEXICAL_STORE=milvus needs RAG_VECTOR_STORE=milvus")
         return VectorPolicy(
             s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search,
-            store=s.vector_store, milvus=milvus,
+            store=s.vector_store, milvus=milvus, lexical=lexical,
         )  # fmt: skip
 
     def local_stage(self) -> LocalChunkEmbed:

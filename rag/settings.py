@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 VectorStore = Literal["faiss", "milvus"]
+LexicalStore = Literal["auto", "bm25s", "milvus"]
 
 
 def _default_model_cache() -> Path:
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
         None,
         description="Milvus: a local file path runs Milvus Lite embedded; http://host:19530 "
         "a Milvus server or cluster. Default: milvus.db in the index folder.",
+    )
+    lexical_store: LexicalStore = Field(
+        "auto",
+        description="Where BM25 lives: bm25s (files in the index folder) | milvus (BM25 "
+        "fields in the generation's Milvus collection; needs vector_store=milvus) | auto "
+        "(milvus with the milvus vector store, else bm25s). Chosen at ingest; an index "
+        "keeps the store it was built with.",
     )
     milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password).")
     milvus_db: str | None = Field(None, description="Milvus database (default: the server's).")

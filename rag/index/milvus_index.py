@@ -8,8 +8,12 @@ through the store's ``CURRENT`` → generation → pointer, so an ingest stays a
 as readers see it, exactly as with FAISS. Collections no kept generation points at (old
 ones, or one a killed ingest created) are dropped at the next commit.
 
-Only the vectors live in Milvus: chunk texts, documents, the manifest and BM25 stay in the
-generation folder (docs/scaling.md says what is not done).
+With ``lexical`` texts (``RAG_LEXICAL_STORE=milvus``) the collection also holds each
+chunk's normalised syllables twice, with and without diacritics, each a VARCHAR with an
+analyzer that keeps the syllables (they are already split and lowercased: whitespace on a
+server, Milvus Lite's standard ``\\w+``) and a BM25 function into a sparse field searched
+through ``SPARSE_INVERTED_INDEX`` (``rag.retrieval.milvus_bm25``). Chunk texts, documents
+and the manifest stay in the generation folder.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,27 @@ from rag.index.vector_index import MILVUS
 
 _ROW, _VEC = "row", "vec"
 _INSERT_BATCH = 5000
+LEXICAL_FIELDS = {"accented": ("text", "bm25"), "folded": ("text_folded", "bm25_folded")}
+"""Lexical field → (its VARCHAR field of syllables, the sparse BM25 field made from it)."""
+_TEXT_MAX_BYTES = 65_535  # Milvus's VARCHAR limit
+
+# Syllables arrive split by single spaces and lowercased (rag.retrieval.bm25.lexical_fields):
+# the analyzer must only cut at the spaces. Milvus Lite has no whitespace tokenizer; its
+# standard one (\w+, lowercase) cuts a space-joined syllable string at the same places.
+_ANALYZER_SERVER = {"tokenizer": "whitespace", "filter": ["lowercase"]}
+_ANALYZER_LITE = {"tokenizer": "standard"}
+
+
+def analyzer_params(lite: bool) -> dict[str, Any]:
+    """The analyzer of the lexical VARCHAR fields (Milvus Lite or a server)."""
+    return dict(_ANALYZER_LITE if lite else _ANALYZER_SERVER)
+
+
+def _fit_varchar(text: str) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= _TEXT_MAX_BYTES:
+        return text
+    return data[:_TEXT_MAX_BYTES].decode("utf-8", errors="ignore").rsplit(" ", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -82,7 +107,7 @@ class MilvusIndex:
     kind = MILVUS
 
     def __init__(self, client: Any, collection: str, dim: int, size: int, pointer: dict[str, Any]):
-        self._client = client
+        self.client = client
         self.collection = collection
         self.dim = dim
         self._size = size
@@ -93,16 +118,29 @@ class MilvusIndex:
         return self._size
 
     @property
+    def has_lexical(self) -> bool:
+        """Whether the collection holds the chunks' BM25 fields."""
+        return bool(self._pointer.get("lexical"))
+
+    @property
     def params(self) -> dict[str, int]:
         return {}
 
     @classmethod
     def build(
-        cls, vectors: np.ndarray, params: Mapping[str, int], connection: MilvusConnection
+        cls,
+        vectors: np.ndarray,
+        params: Mapping[str, int],
+        connection: MilvusConnection,
+        lexical: Sequence[tuple[str, str]] | None = None,
     ) -> MilvusIndex:
-        from pymilvus import DataType
+        """A new collection holding ``vectors`` (row i = chunk i) and, when given, each
+        chunk's ``lexical`` (accented, folded) syllable strings with their BM25 fields."""
+        from pymilvus import DataType, Function, FunctionType
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if lexical is not None and len(lexical) != len(vectors):
+            raise ValueError(f"{len(lexical)} lexical texts for {len(vectors)} vectors")
         dim = int(vectors.shape[1])
         client = _client(connection.uri, connection.token, connection.db_name)
         name = f"{connection.collection_prefix}{uuid.uuid4().hex[:12]}"
@@ -113,14 +151,38 @@ class MilvusIndex:
         # Milvus Lite has exact search only; a server picks its own structure
         index_type = "FLAT" if connection.is_lite else "AUTOINDEX"
         index_params.add_index(_VEC, index_type=index_type, metric_type="IP")
+        analyzer = analyzer_params(connection.is_lite)
+        if lexical is not None:
+            for text_field, sparse_field in LEXICAL_FIELDS.values():
+                schema.add_field(text_field, DataType.VARCHAR, max_length=_TEXT_MAX_BYTES,
+                                 enable_analyzer=True, analyzer_params=analyzer)  # fmt: skip
+                schema.add_field(sparse_field, DataType.SPARSE_FLOAT_VECTOR)
+                schema.add_function(Function(
+                    name=f"{sparse_field}_fn", function_type=FunctionType.BM25,
+                    input_field_names=[text_field], output_field_names=[sparse_field],
+                ))  # fmt: skip
+                index_params.add_index(
+                    sparse_field, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25"
+                )
         client.create_collection(name, schema=schema, index_params=index_params)
+        (accented, _), (folded, _) = LEXICAL_FIELDS["accented"], LEXICAL_FIELDS["folded"]
         for start in range(0, len(vectors), _INSERT_BATCH):
-            rows = vectors[start : start + _INSERT_BATCH]
-            client.insert(name, [{_ROW: start + i, _VEC: v.tolist()} for i, v in enumerate(rows)])
+            rows: list[dict[str, Any]] = [
+                {_ROW: start + i, _VEC: v.tolist()}
+                for i, v in enumerate(vectors[start : start + _INSERT_BATCH])
+            ]
+            if lexical is not None:
+                for i, row in enumerate(rows):
+                    row[accented], row[folded] = map(_fit_varchar, lexical[start + i])
+            client.insert(name, rows)
         client.flush(name)
         client.load_collection(name)
-        pointer = {"uri": connection.uri, "db_name": connection.db_name, "collection": name,
-                   "index_type": index_type, "dim": dim, "rows": len(vectors)}  # fmt: skip
+        pointer: dict[str, Any] = {
+            "uri": connection.uri, "db_name": connection.db_name, "collection": name,
+            "index_type": index_type, "dim": dim, "rows": len(vectors),
+        }  # fmt: skip
+        if lexical is not None:
+            pointer["lexical"] = {"analyzer": analyzer, "fields": LEXICAL_FIELDS}
         return cls(client, name, dim, len(vectors), pointer)
 
     @classmethod
@@ -145,7 +207,7 @@ class MilvusIndex:
         if not self._size:
             return np.zeros((n, 1), np.float32), -np.ones((n, 1), np.int64)
         k = max(1, min(k, self._size))
-        results = self._client.search(
+        results = self.client.search(
             self.collection, data=queries.tolist(), limit=k, anns_field=_VEC,
             search_params={"metric_type": "IP"}, output_fields=[_ROW],
         )  # fmt: skip

@@ -20,7 +20,8 @@ from rag.index.vector_index import (
     load_vector_index,
 )
 from rag.retrieval.bm25 import ARTIFACT as BM25_ARTIFACT
-from rag.retrieval.bm25 import Bm25Index
+from rag.retrieval.bm25 import Bm25Index, lexical_fields
+from rag.retrieval.lexical import LexicalIndex, load_lexical_index
 from rag.retrieval.restore import DiacriticRestorer
 from rag.textnorm import fold, strip_diacritics, syllables
 
@@ -43,7 +44,8 @@ def chunk_text_for_index(doc: Document, chunk: Chunk) -> str:
 class SearchableIndex:
     snapshot: IndexSnapshot
     vectors: VectorIndex
-    bm25: Bm25Index
+    bm25: LexicalIndex
+    """BM25 over the chunks: bm25s files, or fields of the vectors' Milvus collection."""
     _idf: dict[str, float] | None = field(default=None, repr=False)
     _restorer: DiacriticRestorer | None = field(default=None, repr=False)
     _pairs: frozenset[str] | None = field(default=None, repr=False)
@@ -55,6 +57,13 @@ class SearchableIndex:
         spec = snapshot.manifest.vector
         docs = snapshot.documents
         texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
+        if policy is not None and policy.lexical == "milvus" and spec.kind == MILVUS:
+            from rag.retrieval.milvus_bm25 import MilvusBm25Index
+
+            fields = [lexical_fields(t) for t in texts]
+            lexical = [(" ".join(a), " ".join(f)) for a, f in fields]
+            vectors = build_vector_index(spec, snapshot.vectors, policy, lexical)
+            return cls(snapshot, vectors, MilvusBm25Index.of(vectors))
         vectors = build_vector_index(spec, snapshot.vectors, policy)
         return cls(snapshot, vectors, Bm25Index.build(texts))
 
@@ -79,7 +88,13 @@ class SearchableIndex:
                 f"the vector index of {snapshot.path} cannot be loaded ({exc}); "
                 "run `rag ingest --rebuild`"
             ) from exc
-        bm25 = Bm25Index.load(snapshot.path / BM25_ARTIFACT)
+        try:
+            bm25 = load_lexical_index(snapshot.path / BM25_ARTIFACT, vectors)
+        except ValueError as exc:
+            raise IndexMismatchError(
+                f"the BM25 index of {snapshot.path} cannot be loaded ({exc}); "
+                "run `rag ingest --rebuild`"
+            ) from exc
         if vectors.size != len(snapshot.chunks) or bm25.size != len(snapshot.chunks):
             if spec.kind == MILVUS:  # a reader never writes to the shared store
                 raise IndexMismatchError(

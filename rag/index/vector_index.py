@@ -8,7 +8,7 @@ exactly what was built. A ``VectorPolicy`` chooses the spec from the corpus size
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +22,7 @@ FLAT = "faiss-flat-ip"
 HNSW = "faiss-hnsw-ip"
 MILVUS = "milvus-ip"
 STORES = ("faiss", "milvus")
+LEXICAL_STORES = ("bm25s", "milvus")
 
 
 class VectorIndex(Protocol):
@@ -71,12 +72,20 @@ class VectorPolicy:
     hnsw_ef_search: int = 128
     store: str = "faiss"
     milvus: MilvusConnection | None = None
+    lexical: str = "bm25s"
+    """Where BM25 lives: ``bm25s`` files in the generation folder, or ``milvus`` fields in
+    the generation's collection (only with the milvus vector store)."""
 
     def __post_init__(self) -> None:
         if self.store not in STORES:
             raise ValueError(f"unknown vector store {self.store!r} (known: {', '.join(STORES)})")
         if self.store == "milvus" and self.milvus is None:
             raise ValueError("the milvus vector store needs a connection (RAG_MILVUS_URI)")
+        if self.lexical not in LEXICAL_STORES:
+            known = ", ".join(LEXICAL_STORES)
+            raise ValueError(f"unknown lexical store {self.lexical!r} (known: {known})")
+        if self.lexical == "milvus" and self.store != "milvus":
+            raise ValueError("the milvus lexical store needs the milvus vector store")
 
     def choose(self, n_vectors: int) -> VectorIndexSpec:
         if self.store == "milvus":
@@ -93,30 +102,42 @@ class VectorPolicy:
         )
 
 
-VectorIndexFactory = Callable[[np.ndarray, Mapping[str, int], "VectorPolicy"], VectorIndex]
+LexicalTexts = Sequence[tuple[str, str]]
+"""Per chunk, its syllables with and without diacritics, space-joined (for a store that
+also holds BM25)."""
+VectorIndexFactory = Callable[
+    [np.ndarray, Mapping[str, int], "VectorPolicy", LexicalTexts | None], VectorIndex
+]
 VectorIndexLoader = Callable[[Path, int, Mapping[str, int], "VectorPolicy"], VectorIndex]
 
 
-def _build_flat(vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
+def _build_flat(
+    vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy, __: LexicalTexts | None
+) -> VectorIndex:
     from rag.index.faiss_index import FaissFlatIndex
 
     return FaissFlatIndex.build(vectors, params)
 
 
-def _build_hnsw(vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
+def _build_hnsw(
+    vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy, __: LexicalTexts | None
+) -> VectorIndex:
     from rag.index.faiss_index import FaissHnswIndex
 
     return FaissHnswIndex.build(vectors, params)
 
 
 def _build_milvus(
-    vectors: np.ndarray, params: Mapping[str, int], policy: VectorPolicy
+    vectors: np.ndarray,
+    params: Mapping[str, int],
+    policy: VectorPolicy,
+    lexical: LexicalTexts | None,
 ) -> VectorIndex:
     from rag.index.milvus_index import MilvusIndex
 
     if policy.milvus is None:
         raise ValueError("the milvus vector store needs a connection (RAG_MILVUS_URI)")
-    return MilvusIndex.build(vectors, params, policy.milvus)
+    return MilvusIndex.build(vectors, params, policy.milvus, lexical)
 
 
 def _load_flat(path: Path, dim: int, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
@@ -148,12 +169,16 @@ _LOADERS: dict[str, VectorIndexLoader] = {
 
 
 def build_vector_index(
-    spec: VectorIndexSpec, vectors: np.ndarray, policy: VectorPolicy | None = None
+    spec: VectorIndexSpec,
+    vectors: np.ndarray,
+    policy: VectorPolicy | None = None,
+    lexical: LexicalTexts | None = None,
 ) -> VectorIndex:
-    """Build what ``spec`` says (``policy`` gives the store's connection, if it has one)."""
+    """Build what ``spec`` says (``policy`` gives the store's connection, if it has one);
+    a store that holds BM25 too (Milvus) also stores the chunks' ``lexical`` texts."""
     if spec.kind not in _BUILDERS:
         raise ValueError(f"unknown vector index {spec.kind!r} (known: {', '.join(_BUILDERS)})")
-    return _BUILDERS[spec.kind](vectors, spec.params, policy or VectorPolicy())
+    return _BUILDERS[spec.kind](vectors, spec.params, policy or VectorPolicy(), lexical)
 
 
 def collect_vector_garbage(root: Path, artifact: str, policy: VectorPolicy) -> None:

@@ -18,10 +18,27 @@ import numpy as np
 from rag.textnorm import strip_diacritics, syllables
 
 ARTIFACT = "bm25"
+STORE = "bm25s"
 
 
 def has_diacritics(text: str) -> bool:
     return strip_diacritics(text) != text
+
+
+def lexical_fields(text: str) -> tuple[list[str], list[str]]:
+    """The two fields BM25 indexes for a chunk: its normalised syllables, and the same
+    syllables without diacritics (every lexical store tokenises chunks this way)."""
+    tokens = syllables(text)
+    return tokens, [strip_diacritics(s) for s in tokens]
+
+
+def query_syllables(query: str) -> tuple[list[str], bool]:
+    """The query's syllables and whether they are matched on the folded field: a query
+    typed without any diacritics is matched on the folded one."""
+    tokens = syllables(query)
+    if has_diacritics(query):
+        return tokens, False
+    return [strip_diacritics(t) for t in tokens], True
 
 
 class Bm25Index:
@@ -32,16 +49,16 @@ class Bm25Index:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> Bm25Index:
-        tokens = [syllables(t) for t in texts]
-        folded = [[strip_diacritics(s) for s in toks] for toks in tokens]
-        return cls(_fit(tokens), _fit(folded), len(texts))
+        fields = [lexical_fields(t) for t in texts]
+        return cls(_fit([a for a, _ in fields]), _fit([f for _, f in fields]), len(texts))
 
     def save(self, path: Path) -> None:
         path.mkdir()
         if self.size:
             self._accented.save(str(path / "accented"), show_progress=False)
             self._folded.save(str(path / "folded"), show_progress=False)
-        (path / "meta.json").write_text(json.dumps({"size": self.size}), encoding="utf-8")
+        meta = {"size": self.size, "store": STORE}
+        (path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Bm25Index:
@@ -55,10 +72,7 @@ class Bm25Index:
 
     def query_tokens(self, query: str) -> tuple[list[str], bool]:
         """The query's syllables and whether they are matched on the folded field."""
-        tokens = syllables(query)
-        if has_diacritics(query):
-            return tokens, False
-        return [strip_diacritics(t) for t in tokens], True
+        return query_syllables(query)
 
     def coverage(self, query: str) -> float:
         """Share of the query's syllables that occur in the corpus at all (0..1)."""
@@ -78,6 +92,15 @@ class Bm25Index:
         if not known:
             return np.zeros(self.size, np.float32)
         return np.asarray(model.get_scores(known), dtype=np.float32)
+
+    def top(self, query: str, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best-scoring chunk rows for ``query`` with their scores (ties by row;
+        chunks that match nothing are left out)."""
+        scores = self.scores(query)
+        if not len(scores):
+            return []
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(int(r), float(scores[r])) for r in best if scores[r] > 0]
 
 
 def _fit(tokens: list[list[str]]) -> bm25s.BM25:

@@ -1,8 +1,6 @@
-"""Lexical retrieval: BM25 over Vietnamese syllables."""
+"""Lexical retrieval: BM25 over Vietnamese syllables (bm25s files or Milvus)."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from rag.index.searchable import SearchableIndex
 from rag.retrieval.base import Hit, Query
@@ -15,8 +13,5 @@ class Bm25Retriever:
         self.index = index
 
     def retrieve(self, query: Query, k: int) -> list[Hit]:
-        scores = self.index.bm25.scores(query.lexical_text or query.text)
-        if not len(scores):
-            return []
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [Hit(int(r), float(scores[r])) for r in top if scores[r] > 0]
+        best = self.index.bm25.top(query.lexical_text or query.text, k)
+        return [Hit(row, score) for row, score in best]

@@ -26,7 +26,7 @@ from rag.documents import Document
 from rag.index.searchable import VECTORS_ARTIFACT, chunk_text_for_index
 from rag.index.vector_index import load_vector_index
 from rag.retrieval.bm25 import ARTIFACT as BM25_ARTIFACT
-from rag.retrieval.bm25 import Bm25Index
+from rag.retrieval.lexical import lexical_store_of, load_lexical_index
 
 N_DOCS = 90
 PERIOD = 3
@@ -91,7 +91,11 @@ def check_live(pipeline: Pipeline, candidates: Sequence[int]) -> int:
     scores, ids = index.search(vectors[rows], 1)
     np.testing.assert_allclose(scores[:, 0], 1.0, atol=1e-5)  # each row finds itself
     assert np.allclose(vectors[ids[:, 0]], vectors[rows], atol=1e-6)
-    assert Bm25Index.load(snapshot.path / BM25_ARTIFACT).size == len(snapshot.chunks)
+    bm25 = load_lexical_index(snapshot.path / BM25_ARTIFACT, index)
+    assert lexical_store_of(snapshot.path / BM25_ARTIFACT) == pipeline.vector_policy().lexical
+    assert bm25.size == len(snapshot.chunks)
+    first = snapshot.chunks[0].text
+    assert bm25.top(first, 1)[0][1] > 0  # the chunks' text is searchable
     return versions[0]
 
 
