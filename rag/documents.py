@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -109,12 +109,24 @@ def body_start(text: str) -> int:
 
 def load_documents(paths: Iterable[str | Path] | str | Path) -> list[Document]:
     """Load files and folders (recursive, sorted); raise DocumentError on any bad input."""
+    return unique_documents((file, load_file(file)) for file in list_files(paths))
+
+
+def list_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
+    """The supported files named by ``paths`` (folders recursively, sorted), each once, in
+    the order they are loaded; DocumentError for a missing path or an unsupported file."""
     if isinstance(paths, str | Path):
         paths = [paths]
+    return list(_unique(_expand(Path(p) for p in paths)))
+
+
+def unique_documents(loaded: Iterable[tuple[Path, Sequence[Document]]]) -> list[Document]:
+    """The documents of each (file, documents) in order; DocumentError on a document id
+    that an earlier file (or line) already had."""
     docs: list[Document] = []
     seen: dict[str, str] = {}
-    for file in _unique(_expand(Path(p) for p in paths)):
-        for doc in _load_file(file):
+    for file, file_docs in loaded:
+        for doc in file_docs:
             if doc.doc_id in seen:
                 raise DocumentError(
                     f"{file}: duplicate document id {doc.doc_id!r} (also in {seen[doc.doc_id]})"
@@ -194,7 +206,8 @@ def _first_line(text: str) -> str:
     return next(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _load_file(path: Path) -> list[Document]:
+def load_file(path: Path) -> list[Document]:
+    """The cleaned documents of one supported file (one, or one per JSONL line)."""
     suffix = path.suffix.lower()
     if suffix in BINARY_SUFFIXES:
         return [_from_loaded(path, _load_binary(path, suffix, _read_bytes(path)))]

@@ -59,3 +59,9 @@ class VectorStoreError(RagError):
     """The vector store (a Milvus server, a Milvus Lite file) cannot be reached or opened."""
 
     exit_code = 6
+
+
+class ClusterError(RagError):
+    """A Ray ingest cannot run: Ray is not installed, or its cluster cannot be reached."""
+
+    exit_code = 7

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,44 @@ from rag.index.vector_index import VectorPolicy, collect_vector_garbage
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
 """Given a total number of chunks to embed, returns a callback advanced per batch."""
+
+
+class ChunkEmbedStage(Protocol):
+    """Chunks documents and embeds the chunks: ``(chunks, vectors)``, the chunks of each
+    document in order (index 0, 1, ...) and the documents in the order given, one vector
+    row per chunk."""
+
+    def __call__(
+        self, docs: Sequence[Document], progress: ProgressFactory | None
+    ) -> tuple[list[Chunk], np.ndarray]: ...
+
+
+def chunk_document(chunker: Chunker, doc: Document) -> tuple[list[Chunk], list[str]]:
+    """A document's chunks and the text embedded for each (title and headings added)."""
+    chunks = chunker.split(doc.doc_id, doc.text)
+    return chunks, [chunk_text_for_index(doc, c) for c in chunks]
+
+
+@dataclass
+class LocalChunkEmbed:
+    """The serial stage: chunk and embed in this process."""
+
+    embedder: Embedder
+    chunker: Chunker
+
+    def __call__(
+        self, docs: Sequence[Document], progress: ProgressFactory | None
+    ) -> tuple[list[Chunk], np.ndarray]:
+        chunks: list[Chunk] = []
+        texts: list[str] = []
+        for doc in docs:
+            doc_chunks, doc_texts = chunk_document(self.chunker, doc)
+            chunks += doc_chunks
+            texts += doc_texts
+        callback = progress(len(texts)) if progress else None
+        if not texts:
+            return chunks, np.zeros((0, self.embedder.dim), np.float32)
+        return chunks, self.embedder.embed_passages(texts, callback)
 
 
 @dataclass
@@ -44,8 +83,7 @@ def empty_snapshot(config: IndexConfig) -> IndexSnapshot:
 def apply_changes(
     store: IndexStore,
     config: IndexConfig,
-    embedder: Embedder,
-    chunker: Chunker,
+    stage: ChunkEmbedStage,
     *,
     upsert: Sequence[Document] = (),
     paths: dict[str, str | None] | None = None,
@@ -58,7 +96,9 @@ def apply_changes(
     """Add/replace ``upsert``, remove ``delete`` (and, with ``prune``, documents whose
     source file is gone), then commit one new generation if anything changed. ``policy``
     says where the vectors go and chooses their structure from the number of chunks
-    (default: FAISS, exact search up to 100k chunks, HNSW beyond)."""
+    (default: FAISS, exact search up to 100k chunks, HNSW beyond). ``stage`` chunks and
+    embeds the added and changed documents (``LocalChunkEmbed`` in this process, or the
+    Ray stage of ``rag.ingest_ray``); everything else is the same for both."""
     paths = paths or {}
     policy = policy or VectorPolicy()
     with store.write_lock():
@@ -110,13 +150,10 @@ def apply_changes(
             report.generation = old.generation
             return report
 
-        new_chunks = [c for d in to_embed for c in chunker.split(d.doc_id, d.text)]
-        texts = [chunk_text_for_index(docs[c.doc_id], c) for c in new_chunks]
-        callback = progress(len(texts)) if progress else None
-        if texts:
-            new_vectors = embedder.embed_passages(texts, callback)
+        if to_embed:
+            new_chunks, new_vectors = stage(to_embed, progress)
         else:  # only metadata changed
-            new_vectors = np.zeros((0, old.vectors.shape[1] or config.dim), np.float32)
+            new_chunks, new_vectors = [], np.zeros((0, config.dim), np.float32)
 
         replaced = {d.doc_id for d in to_embed} | set(report.removed)
         keep = [i for i, c in enumerate(old.chunks) if c.doc_id not in replaced]

@@ -9,7 +9,7 @@ from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings import Embedder, UnknownBackendError, build_embedder
+from embeddings import Embedder
 from embeddings.cache import CachedEncoder, LruCache, cached_encoder
 from rag.answering.base import Answerer, Draft, Passage, citation
 from rag.answering.factory import build_answerer
@@ -17,12 +17,20 @@ from rag.answering.models import Answer, Citation, SearchResponse, SearchResult
 from rag.answering.sentences import split_sentences
 from rag.chunking import Chunker, ChunkerSettings
 from rag.documents import Document, load_documents
-from rag.errors import InputError, ModelError, NotFoundError
+from rag.encoder import embedder_from_settings, encoder_id
+from rag.errors import InputError, NotFoundError
 from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
 from rag.index.vector_index import VectorPolicy
-from rag.ingest import IngestReport, ProgressFactory, apply_changes, resolved_path
+from rag.ingest import (
+    ChunkEmbedStage,
+    IngestReport,
+    LocalChunkEmbed,
+    ProgressFactory,
+    apply_changes,
+    resolved_path,
+)
 from rag.language import EN, VI_NOACCENT, detect_language
 from rag.lexicon import render_english
 from rag.retrieval.base import Hit, Query
@@ -77,19 +85,7 @@ class Pipeline:
 
     def _load_embedder(self) -> Embedder:
         if self._embedder is None:
-            s = self.settings
-            try:
-                self._embedder = build_embedder(
-                    s.embed_backend,
-                    model=s.embed_model,
-                    cache_dir=s.model_cache,
-                    batch_size=s.embed_batch_size,
-                    threads=s.embed_threads,
-                )
-            except UnknownBackendError as exc:
-                raise ModelError(str(exc)) from exc
-            except (OSError, RuntimeError, ValueError) as exc:
-                raise ModelError(f"cannot load the embedding model: {exc}") from exc
+            self._embedder = embedder_from_settings(self.settings)
         return self._embedder
 
     def chunker_settings(self) -> ChunkerSettings:
@@ -153,12 +149,23 @@ class Pipeline:
         prune: bool = False,
         rebuild: bool = False,
         progress: ProgressFactory | None = None,
+        ray: bool = False,
     ) -> IngestReport:
+        """Load, clean, chunk and embed what changed in ``paths`` and commit it. ``ray``:
+        loading, cleaning, chunking and embedding run on a Ray cluster (``ray_address``;
+        none: a local one started for this ingest), the commit is the same."""
         sources = list(paths) if paths else [self.settings.docs_path]
-        docs = load_documents(sources)
-        located = {d.doc_id: _locate(d, sources) for d in docs}
-        return self._apply(upsert=docs, paths=located, prune=prune, rebuild=rebuild,
-                           progress=progress)  # fmt: skip
+        if not ray:
+            docs = load_documents(sources)
+            return self._apply(upsert=docs, paths=_located(docs, sources), prune=prune,
+                               rebuild=rebuild, progress=progress)  # fmt: skip
+        from rag.ingest_ray import RaySession
+
+        with RaySession.start(self.settings) as session:
+            docs = session.load_documents(sources)
+            stage = session.chunk_embed_stage(self.index_config(), self.chunker_settings())
+            return self._apply(stage, upsert=docs, paths=_located(docs, sources), prune=prune,
+                               rebuild=rebuild, progress=progress)  # fmt: skip
 
     def add_documents(self, docs: Sequence[Document]) -> IngestReport:
         return self._apply(upsert=docs)
@@ -188,10 +195,17 @@ class Pipeline:
             store=s.vector_store, milvus=milvus, lexical=lexical,
         )  # fmt: skip
 
-    def _apply(self, **kwargs: object) -> IngestReport:
-        chunker = Chunker(self.chunker_settings(), self.backend.count_tokens)
+    def local_stage(self) -> LocalChunkEmbed:
+        """Chunking and embedding in this process (the serial ingest)."""
+        return LocalChunkEmbed(
+            self.backend, Chunker(self.chunker_settings(), self.backend.count_tokens)
+        )
+
+    def _apply(self, stage: ChunkEmbedStage | None = None, **kwargs: object) -> IngestReport:
+        """``apply_changes`` with this pipeline's index, chunking and embedding in this
+        process unless ``stage`` says otherwise."""
         return apply_changes(
-            self.store, self.index_config(), self.backend, chunker,
+            self.store, self.index_config(), stage or self.local_stage(),
             policy=self.vector_policy(), **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
 
@@ -439,17 +453,16 @@ def _replay(
 _LLM_FIELDS = ("model", "grounded", "llm_answer", "tokens_per_s")
 
 
-def encoder_id(embedder: Embedder) -> str:
-    """Which encoder makes an embedder's vectors (recorded in the index manifest)."""
-    return str(getattr(embedder, "encoder_id", embedder.model_id))
-
-
 def _timings(query: Query, started: float) -> dict[str, float]:
     timings = {k: round(v, 2) for k, v in query.timings_ms.items()}
     for key in ("embed", "search", "answer"):
         timings.setdefault(key, 0.0)
     timings["total"] = round((time.perf_counter() - started) * 1000, 2)
     return timings
+
+
+def _located(docs: Sequence[Document], sources: Sequence[str | Path]) -> dict[str, str | None]:
+    return {d.doc_id: _locate(d, sources) for d in docs}
 
 
 def _locate(doc: Document, sources: Sequence[str | Path]) -> str | None:

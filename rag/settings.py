@@ -83,6 +83,24 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(16, ge=1, le=1024)
     embed_threads: int | None = Field(None, ge=1, description="CPU threads for embedding.")
 
+    # --- ingest on Ray (`rag ingest --ray`; needs `.[scale]`) --------------------
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster for `rag ingest --ray`: none starts a local Ray for the "
+        "ingest (one CPU per core); `auto` joins a running local cluster (`ray start "
+        "--head`); ray://host:10001 a remote one (its nodes need this package installed "
+        "and the model provisioned at `model_cache`).",
+    )
+    ray_workers: int | None = Field(
+        None,
+        ge=1,
+        description="Encoder actors of a Ray ingest, each loading the encoder once "
+        "(default: the cluster's CPUs / ray_worker_cpus).",
+    )
+    ray_worker_cpus: int = Field(
+        1, ge=1, description="CPUs each Ray encoder actor reserves and its encoder's threads."
+    )
+
     # --- chunking ------------------------------------------------------------
     chunk_tokens: int = Field(160, ge=16, le=510, description="Target chunk size in tokens.")
     chunk_overlap: int = Field(32, ge=0, le=256, description="Overlap between chunks (tokens).")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 
 from rag.errors import RagError
 
@@ -32,13 +33,13 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except RagError as exc:
-            fail(exc.message, exc.exit_code)
+            fail(escape(exc.message), exc.exit_code)  # plain text, not console markup
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except (OSError, ValueError) as exc:
             if os.environ.get("RAG_DEBUG"):
                 raise
-            fail(f"{type(exc).__name__}: {exc}")
+            fail(escape(f"{type(exc).__name__}: {exc}"))
         raise AssertionError("unreachable")
 
     return wrapper

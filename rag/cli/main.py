@@ -46,9 +46,30 @@ def ingest(
     ] = None,
     prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone.")] = False,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the whole index from scratch.")] = False,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Load, clean, chunk and embed on a Ray cluster (needs the [scale] extra): "
+            "a local Ray started for this ingest, or RAG_RAY_ADDRESS / --ray-address.",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="ADDRESS",
+            help="Ray cluster to use (implies --ray): auto (a running local cluster) or "
+            "ray://host:10001.",
+        ),
+    ] = None,
 ) -> None:
     """Load, clean, chunk and embed documents into the index (only what changed)."""
-    pipeline = _pipeline()
+    from rag import Pipeline
+
+    pipeline = (
+        Pipeline.from_settings(ray_address=ray_address) if ray_address else _pipeline()
+    )
     progress = Progress(
         TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, disable=not is_interactive(), transient=True,
@@ -59,7 +80,10 @@ def ingest(
         return lambda n: progress.advance(task, n)
 
     with progress:
-        report = pipeline.ingest(paths or None, prune=prune, rebuild=rebuild, progress=factory)
+        report = pipeline.ingest(
+            paths or None, prune=prune, rebuild=rebuild, progress=factory,
+            ray=ray or ray_address is not None,
+        )  # fmt: skip
     console.print(
         f"documents: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
