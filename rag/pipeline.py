@@ -113,7 +113,9 @@ class Pipeline:
                 snapshot = self.store.load()
                 snapshot.manifest.config.check_matches(self.index_config())
                 self._index = SearchableIndex.load(
-                    snapshot, {"ef_search": self.settings.hnsw_ef_search}, self.vector_policy()
+                    snapshot,
+                    {"ef_search": self.settings.hnsw_ef_search, "nprobe": self.settings.ivf_nprobe},
+                    self.vector_policy(),
                 )
                 self._prepare(self._index)
             return self._index
@@ -180,7 +182,8 @@ class Pipeline:
             milvus = MilvusConnection.for_index(uri, s.index_dir, token, s.milvus_db)
         return VectorPolicy(
             s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search,
-            store=s.vector_store, milvus=milvus,
+            store=s.vector_store, milvus=milvus, large=s.faiss_large, ivf_nlist=s.ivf_nlist,
+            ivf_nprobe=s.ivf_nprobe, ivf_train_size=s.ivf_train_size,
         )  # fmt: skip
 
     def _apply(self, **kwargs: object) -> IngestReport:
@@ -232,7 +235,7 @@ class Pipeline:
         text = self.check_question(question)
         query = Query(text, lang=detect_language(text))
         if query.lang == VI_NOACCENT:
-            query.dense_text = index.restorer().restore(text)
+            query.dense_text = index.restorer(self.settings.restorer_max_chars).restore(text)
         elif query.lang == EN:
             # BM25 reads what can be rendered in Vietnamese terms (names, numbers, and the
             # lexicon's phrases when it is on), weighted by how much of the question that is

@@ -54,7 +54,7 @@ class SearchableIndex:
         (``policy``: the vector store's connection, if it has one)."""
         spec = snapshot.manifest.vector
         docs = snapshot.documents
-        texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
+        texts = (chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks)
         vectors = build_vector_index(spec, snapshot.vectors, policy)
         return cls(snapshot, vectors, Bm25Index.build(texts))
 
@@ -116,9 +116,13 @@ class SearchableIndex:
             self._pairs = frozenset(pairs)
         return self._pairs
 
-    def restorer(self) -> DiacriticRestorer:
-        """Diacritic restoration learnt from the indexed documents."""
+    def restorer(self, max_chars: int = 0) -> DiacriticRestorer:
+        """Diacritic restoration learnt from the indexed documents: all of them, or with
+        ``max_chars`` an even sample of about that much text (every n-th document), which
+        bounds its build time and memory at 1M chunks."""
         if self._restorer is None:
-            docs = self.snapshot.documents.values()
-            self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs)
+            docs = list(self.snapshot.documents.values())
+            total = sum(len(d.text) for d in docs)
+            step = max(1, math.ceil(total / max_chars)) if max_chars else 1
+            self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs[::step])
         return self._restorer

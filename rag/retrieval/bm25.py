@@ -9,7 +9,8 @@ scored on the folded field, so "hoi nghi ngoai giao" finds "Hội nghị ngoại
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -31,10 +32,17 @@ class Bm25Index:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> Bm25Index:
-        tokens = [syllables(t) for t in texts]
-        folded = [[strip_diacritics(s) for s in toks] for toks in tokens]
-        return cls(_fit(tokens), _fit(folded), len(texts))
+    def build(cls, texts: Iterable[str]) -> Bm25Index:
+        """Both fields over ``texts``, tokenised one text at a time into compact arrays of
+        vocabulary ids (at 1M chunks lists of syllable strings would take tens of GB)."""
+        accented, folded = _TokenIds(), _TokenIds()
+        folded_of: dict[str, str] = {}  # each syllable's folded form, computed once
+        for text in texts:
+            tokens = syllables(text)
+            accented.add(tokens)
+            folded.add([folded_of.get(s) or folded_of.setdefault(s, strip_diacritics(s))
+                        for s in tokens])  # fmt: skip
+        return cls(accented.fit(), folded.fit(), len(accented.docs))
 
     def save(self, path: Path) -> None:
         path.mkdir()
@@ -48,9 +56,11 @@ class Bm25Index:
         size = int(json.loads((path / "meta.json").read_text(encoding="utf-8"))["size"])
         if not size:
             return cls.build([])
-        load = bm25s.BM25.load
-        accented = load(str(path / "accented"), show_progress=False, verbosity=0)
-        folded = load(str(path / "folded"), show_progress=False, verbosity=0)
+
+        def load(name: str) -> bm25s.BM25:  # memory-mapped: workers share the pages
+            return bm25s.BM25.load(str(path / name), mmap=True, show_progress=False, verbosity=0)
+
+        accented, folded = load("accented"), load("folded")
         return cls(accented, folded, size)
 
     def query_tokens(self, query: str) -> tuple[list[str], bool]:
@@ -80,8 +90,20 @@ class Bm25Index:
         return np.asarray(model.get_scores(known), dtype=np.float32)
 
 
-def _fit(tokens: list[list[str]]) -> bm25s.BM25:
-    model = bm25s.BM25()
-    if tokens:
-        model.index([t or [""] for t in tokens], show_progress=False)
-    return model
+class _TokenIds:
+    """Documents as arrays of vocabulary ids, the vocabulary in order of first use."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {"": 0}  # the token of an empty document
+        self.docs: list[array[int]] = []
+
+    def add(self, tokens: list[str]) -> None:
+        vocab = self.vocab
+        ids = array("i", [vocab.setdefault(t, len(vocab)) for t in tokens] or [0])
+        self.docs.append(ids)
+
+    def fit(self) -> bm25s.BM25:
+        model = bm25s.BM25()
+        if self.docs:
+            model.index((self.docs, self.vocab), show_progress=False)
+        return model
