@@ -85,3 +85,20 @@ def test_a_loaded_index_maps_its_score_matrix_from_the_files(tmp_path):
     assert str(tmp_path / "bm25" / "accented") in maps
     assert str(tmp_path / "bm25" / "folded") in maps
     assert loaded.size == len(TEXTS)
+
+
+def test_a_large_index_scores_with_the_compiled_loop_and_gets_the_same_scores(
+    tmp_path, monkeypatch
+):
+    pytest.importorskip("numba")
+    from rag.retrieval import bm25
+
+    texts = [*TEXTS, "Hội nghị hội nghị Hội nghị", "số 32 và số 19/12"]
+    Bm25Index.build(texts).save(tmp_path / "bm25")
+    plain = Bm25Index.load(tmp_path / "bm25")
+    monkeypatch.setattr(bm25, "JIT_MIN_CHUNKS", len(texts))
+    compiled = Bm25Index.load(tmp_path / "bm25")
+    assert compiled._accented._compute_relevance_from_scores is bm25._jit_scorer()
+    assert plain._accented._compute_relevance_from_scores is not bm25._jit_scorer()
+    for query in ["Hội nghị ngoại giao 32", "hoi nghi doi ngoai", "số 19"]:
+        np.testing.assert_allclose(compiled.scores(query), plain.scores(query), rtol=1e-6)
