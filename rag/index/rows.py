@@ -40,6 +40,14 @@ class JsonlRows:
         keep = ends > starts  # blank lines are no rows
         self._starts, self._ends = starts[keep], ends[keep].astype(np.int64)
         del raw  # the offsets are all that is kept; the text stays in the file
+        self.release()
+
+    def release(self) -> None:
+        """Drop the pages a full scan mapped into this process (they stay in the page
+        cache): without it a process that scanned the file once counts all of it in its
+        RSS until the kernel needs the memory."""
+        if isinstance(self._data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            self._data.madvise(mmap.MADV_DONTNEED)
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -96,6 +104,7 @@ class LazyMapping(Mapping[str, T]):
         self._rows = rows
         self._read = read
         self._at = {rows.doc_id(i): i for i in range(len(rows))}
+        rows.release()
 
     def __getitem__(self, key: str) -> T:
         return self._read(self._rows.row(self._at[key]))

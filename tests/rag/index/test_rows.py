@@ -71,3 +71,24 @@ def test_an_unreadable_chunk_file_is_refused_at_load(tmp_path: Path):
     (tmp_path / gen / "chunks.jsonl").write_text('{"doc_id": "a", "index": 0}\n' * 12)
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         store.load()
+
+
+def _resident_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of ``path`` (/proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line[:1].isdigit() or line[:1] in "abcdef" and "-" in line.split()[0]:
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
+def test_the_scan_at_load_leaves_the_file_out_of_the_process_resident_memory(tmp_path: Path):
+    path = tmp_path / "big.jsonl"
+    row = json.dumps({"doc_id": "d", "text": "hội nghị " * 200}, ensure_ascii=False)
+    path.write_text("\n".join([row] * 2000) + "\n", encoding="utf-8")  # ~4 MB
+    rows = LazyMapping(JsonlRows(path), dict)  # scans every line (offsets, then doc ids)
+    assert _resident_kb(path) < 256  # dropped from this process, still in the page cache
+    assert rows["d"]["doc_id"] == "d" and len(rows) == 1
