@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def _resident_kb(path: Path) -> int:
     """Resident kB of this process's mappings of ``path`` (/proc/self/smaps)."""
     total, inside = 0, False
     for line in Path("/proc/self/smaps").read_text().splitlines():
-        if line[:1].isdigit() or line[:1] in "abcdef" and "-" in line.split()[0]:
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):  # a mapping's header line
             inside = line.rstrip().endswith(str(path))
         elif inside and line.startswith("Rss:"):
             total += int(line.split()[1])
