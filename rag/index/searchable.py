@@ -25,6 +25,8 @@ from rag.retrieval.restore import DiacriticRestorer
 from rag.textnorm import fold, strip_diacritics, syllables
 
 VECTORS_ARTIFACT = "vectors.index"
+_PROBE_DOCS = 64
+"""Documents read to estimate the corpus's text size (documents are read on demand)."""
 
 
 def indexed_text(title: str, text: str, headings: Sequence[str] = ()) -> str:
@@ -121,8 +123,13 @@ class SearchableIndex:
         ``max_chars`` an even sample of about that much text (every n-th document), which
         bounds its build time and memory at 1M chunks."""
         if self._restorer is None:
-            docs = list(self.snapshot.documents.values())
-            total = sum(len(d.text) for d in docs)
-            step = max(1, math.ceil(total / max_chars)) if max_chars else 1
-            self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs[::step])
+            documents = self.snapshot.documents
+            ids = list(documents)
+            step = 1
+            if max_chars and ids:  # the corpus size estimated from evenly spaced documents
+                probe = ids[:: max(1, len(ids) // _PROBE_DOCS)]
+                mean = sum(len(documents[d].text) for d in probe) / len(probe)
+                step = max(1, math.ceil(mean * len(ids) / max_chars))
+            docs = (documents[d] for d in ids[::step])
+            self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs)
         return self._restorer
