@@ -1,4 +1,4 @@
-"""The embedded vector index at scale: FAISS flat (exact) against HNSW on synthetic chunks.
+"""The embedded vector index at scale: FAISS flat (exact) against IVF and HNSW on synthetic chunks.
 
 Vectors are drawn around cluster centres with noise and L2-normalised (dimension 384, as
 multilingual-e5-small's). The centres are the vectors of a real index when
@@ -15,6 +15,16 @@ one thread (one request); and recall@10 against exact search.
     .venv/bin/python bench/scale.py --n 20000 --queries 300 --ef-search 64,128
     .venv/bin/python bench/scale.py --centers-from .rag/index
     .venv/bin/python bench/scale.py --n 100000 --only milvus   # Milvus Lite ([scale] extra)
+
+``--index-dir DIR [--build --n 1000000]`` measures a real index generation instead (built
+first with ``--build``: ``bench/synthetic_corpus.py`` writes N synthetic chunks around
+the seeds' real e5 embeddings through the project's index writer): file sizes, the
+vector index in a fresh process per ``--search-values`` (nprobe or ef_search) with
+recall@10 against exact search over all vectors, then the served path (a fresh
+``Pipeline``: ``warm_up`` and hybrid ``search`` over the gold questions; RSS, p50/p99).
+
+    PYTHONPATH=. nice -n 5 .venv/bin/python bench/scale.py --index-dir /tmp/m1 --build \
+        --n 1000000 --threads 2
 
 ``--only milvus`` measures Milvus Lite instead (the engine embedded, exact search): insert
 time, and search in a fresh process that opens the file (its RSS is the whole engine's).
