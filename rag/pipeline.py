@@ -109,7 +109,9 @@ class Pipeline:
                 snapshot = self.store.load()
                 snapshot.manifest.config.check_matches(self.index_config())
                 self._index = SearchableIndex.load(
-                    snapshot, {"ef_search": self.settings.hnsw_ef_search}, self.vector_policy()
+                    snapshot,
+                    {"ef_search": self.settings.hnsw_ef_search, "nprobe": self.settings.ivf_nprobe},
+                    self.vector_policy(),
                 )
                 self._prepare(self._index)
             return self._index
@@ -192,7 +194,8 @@ class Pipeline:
             raise InputError("RAG_LEXICAL_STORE=milvus needs RAG_VECTOR_STORE=milvus")
         return VectorPolicy(
             s.faiss_flat_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search,
-            store=s.vector_store, milvus=milvus, lexical=lexical,
+            store=s.vector_store, milvus=milvus, lexical=lexical, large=s.faiss_large,
+            ivf_nlist=s.ivf_nlist, ivf_nprobe=s.ivf_nprobe, ivf_train_size=s.ivf_train_size,
         )  # fmt: skip
 
     def local_stage(self) -> LocalChunkEmbed:
@@ -251,7 +254,7 @@ class Pipeline:
         text = self.check_question(question)
         query = Query(text, lang=detect_language(text))
         if query.lang == VI_NOACCENT:
-            query.dense_text = index.restorer().restore(text)
+            query.dense_text = index.restorer(self.settings.restorer_max_chars).restore(text)
         elif query.lang == EN:
             # BM25 reads what can be rendered in Vietnamese terms (names, numbers, and the
             # lexicon's phrases when it is on), weighted by how much of the question that is

@@ -54,8 +54,24 @@ class Settings(BaseSettings):
     faiss_flat_max: int = Field(
         100_000,
         ge=0,
-        description="Exact (flat) FAISS search up to this many chunks; an HNSW graph beyond "
+        description="Exact (flat) FAISS search up to this many chunks; RAG_FAISS_LARGE beyond "
         "(approximate, sub-linear). Chosen at each ingest and recorded in the manifest.",
+    )
+    faiss_large: Literal["ivf", "hnsw"] = Field(
+        "ivf",
+        description="FAISS structure beyond RAG_FAISS_FLAT_MAX chunks: ivf (inverted file, "
+        "k-means lists; builds in minutes at 1M chunks) | hnsw (graph; hours at 1M on 2 cores).",
+    )
+    ivf_nlist: int = Field(0, ge=0, description="IVF lists (build time); 0: about 4*sqrt(chunks).")
+    ivf_train_size: int = Field(
+        200_000, ge=1, description="Vectors the IVF k-means is trained on (build time)."
+    )
+    ivf_nprobe: int = Field(
+        32,
+        ge=1,
+        le=65536,
+        description="IVF lists scanned per query: recall against latency. Applies when an "
+        "index loads (no rebuild needed); the value at build time is in the manifest.",
     )
     hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per vector (build time).")
     hnsw_ef_construction: int = Field(
@@ -130,6 +146,13 @@ class Settings(BaseSettings):
         1024,
         ge=0,
         description="Answers (and question embeddings) kept for repeated questions (0: none).",
+    )
+    restorer_max_chars: int = Field(
+        20_000_000,
+        ge=0,
+        description="Diacritic restoration (questions typed without accents) learns from "
+        "an even sample of about this much document text (0: all of it); bounds its first-use "
+        "time and memory on large corpora (1M chunks hold ~600M characters).",
     )
     sentence_cache_size: int = Field(
         4096,

@@ -50,6 +50,7 @@ def _with_tone(base: str, tone: str) -> str:
     return composed if len(composed) == 1 else base
 
 
+@lru_cache(maxsize=1 << 16)  # words repeat: the tokenizer's hot path at 1M chunks
 def _place_tone(word: str) -> str:
     """Return ``word`` with its tone on the traditional vowel of an oa/oe/uy diphthong."""
     split = [_split_tone(ch) for ch in word]

@@ -1,9 +1,11 @@
-"""FAISS inner-product indexes: exact (``IndexFlatIP``) and graph-based (``IndexHNSWFlat``).
+"""FAISS inner-product indexes: exact (``IndexFlatIP``), graph-based (``IndexHNSWFlat``)
+and inverted-file (``IndexIVFFlat``: vectors grouped by their nearest of ``nlist``
+k-means centroids; a query scans the ``nprobe`` nearest groups).
 
-Both are loaded memory-mapped (``IO_FLAG_MMAP_IFC``: the vectors stay in the file and
-server workers share them through the page cache; the HNSW graph links are read into
-memory). Plain ``IO_FLAG_MMAP`` only maps IVF inverted lists: with it a flat index is
-copied whole into every process.
+All are loaded memory-mapped (``IO_FLAG_MMAP_IFC``: the vectors, and IVF's inverted lists,
+stay in the file and server workers share them through the page cache; the HNSW graph
+links and IVF's centroids are read into memory). Plain ``IO_FLAG_MMAP`` only maps IVF
+inverted lists: with it a flat index is copied whole into every process.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.index.vector_index import FLAT, HNSW
+from rag.index.vector_index import FLAT, HNSW, IVF, ivf_nlist
 
 _MMAP_FLAG: int = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
 
@@ -68,9 +70,7 @@ class FaissFlatIndex(_FaissIndex):
         return cls(index)
 
     @classmethod
-    def load(
-        cls, path: Path, dim: int, params: Mapping[str, int] | None = None
-    ) -> FaissFlatIndex:
+    def load(cls, path: Path, dim: int, params: Mapping[str, int] | None = None) -> FaissFlatIndex:
         return cls(_read(path, dim))
 
 
@@ -117,4 +117,59 @@ class FaissHnswIndex(_FaissIndex):
         search_params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         search_params.efSearch = max(self._ef_search, k)
         scores, ids = self._hnsw.search(queries, k, params=search_params)
+        return scores, ids
+
+
+class FaissIvfIndex(_FaissIndex):
+    """Approximate search over an inverted file (IVF, inner product, vectors kept whole).
+    ``nlist``: k-means lists (build time); ``train_size``: vectors the k-means is trained
+    on (a fixed-seed sample; build time); ``nprobe``: lists scanned per query (recall
+    against speed, settable at load)."""
+
+    kind = IVF
+
+    def __init__(self, index: faiss.IndexIVFFlat, params: Mapping[str, int]) -> None:
+        super().__init__(index)
+        self._ivf = index
+        self._params = {k: int(params[k]) for k in ("nlist", "nprobe", "train_size")}
+        self._nprobe = max(1, min(self._params["nprobe"], int(index.nlist)))
+        index.nprobe = self._nprobe
+
+    @property
+    def params(self) -> dict[str, int]:
+        return dict(self._params)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, params: Mapping[str, int]) -> FaissIvfIndex:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, dim = vectors.shape
+        nlist = ivf_nlist(n, params.get("nlist", 0))
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.spherical = True  # unit vectors: centroids on the sphere
+        index.cp.seed = 1234
+        index.cp.min_points_per_centroid = 1  # small corpora: no "too few points" warning
+        train_size = min(n, max(nlist, int(params.get("train_size", 0)) or n))
+        if n:
+            rows = np.random.default_rng(1234).choice(n, train_size, replace=False)
+            index.train(vectors[np.sort(rows)])
+            index.add(vectors)
+        built = {"nlist": nlist, "nprobe": int(params["nprobe"]), "train_size": train_size}
+        return cls(index, built)
+
+    @classmethod
+    def load(cls, path: Path, dim: int, params: Mapping[str, int]) -> FaissIvfIndex:
+        index = _read(path, dim)
+        if not isinstance(index, faiss.IndexIVFFlat):
+            raise ValueError(f"FAISS index at {path} is {type(index).__name__}, not IVF")
+        return cls(index, params)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if not self.size:
+            return super().search(queries, k)
+        k = max(1, min(k, self.size))
+        search_params = faiss.SearchParametersIVF()
+        search_params.nprobe = self._nprobe  # per call: thread-safe
+        scores, ids = self._ivf.search(queries, k, params=search_params)
         return scores, ids

@@ -26,6 +26,8 @@ from rag.retrieval.restore import DiacriticRestorer
 from rag.textnorm import fold, strip_diacritics, syllables
 
 VECTORS_ARTIFACT = "vectors.index"
+_PROBE_DOCS = 64
+"""Documents read to estimate the corpus's text size (documents are read on demand)."""
 
 
 def indexed_text(title: str, text: str, headings: Sequence[str] = ()) -> str:
@@ -56,16 +58,17 @@ class SearchableIndex:
         (``policy``: the vector store's connection, if it has one)."""
         spec = snapshot.manifest.vector
         docs = snapshot.documents
-        texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
         if policy is not None and policy.lexical == "milvus" and spec.kind == MILVUS:
             from rag.retrieval.milvus_bm25 import MilvusBm25Index
 
+            texts = [chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks]
             fields = [lexical_fields(t) for t in texts]
             lexical = [(" ".join(a), " ".join(f)) for a, f in fields]
             vectors = build_vector_index(spec, snapshot.vectors, policy, lexical)
             return cls(snapshot, vectors, MilvusBm25Index.of(vectors))
+        stream = (chunk_text_for_index(docs[c.doc_id], c) for c in snapshot.chunks)
         vectors = build_vector_index(spec, snapshot.vectors, policy)
-        return cls(snapshot, vectors, Bm25Index.build(texts))
+        return cls(snapshot, vectors, Bm25Index.build(stream))
 
     @classmethod
     def load(
@@ -131,9 +134,18 @@ class SearchableIndex:
             self._pairs = frozenset(pairs)
         return self._pairs
 
-    def restorer(self) -> DiacriticRestorer:
-        """Diacritic restoration learnt from the indexed documents."""
+    def restorer(self, max_chars: int = 0) -> DiacriticRestorer:
+        """Diacritic restoration learnt from the indexed documents: all of them, or with
+        ``max_chars`` an even sample of about that much text (every n-th document), which
+        bounds its build time and memory at 1M chunks."""
         if self._restorer is None:
-            docs = self.snapshot.documents.values()
+            documents = self.snapshot.documents
+            ids = list(documents)
+            step = 1
+            if max_chars and ids:  # the corpus size estimated from evenly spaced documents
+                probe = ids[:: max(1, len(ids) // _PROBE_DOCS)]
+                mean = sum(len(documents[d].text) for d in probe) / len(probe)
+                step = max(1, math.ceil(mean * len(ids) / max_chars))
+            docs = (documents[d] for d in ids[::step])
             self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs)
         return self._restorer

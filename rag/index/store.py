@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexMismatchError, IndexMissingError
 from rag.index.manifest import Manifest
+from rag.index.rows import JsonlRows, LazyMapping, LazyRows
 
 CURRENT = "CURRENT"
 
@@ -40,11 +41,12 @@ ArtifactWriter = Callable[[Path], None]
 
 @dataclass
 class IndexSnapshot:
-    """A complete index held in memory."""
+    """A complete index. Loaded from disk, its documents, chunks and vectors are read from
+    the generation's files on demand (memory-mapped, shared by server workers)."""
 
     manifest: Manifest
-    documents: dict[str, Document]
-    chunks: list[Chunk]
+    documents: Mapping[str, Document]
+    chunks: Sequence[Chunk]
     vectors: np.ndarray
     generation: str | None = None
     path: Path | None = None
@@ -78,10 +80,10 @@ class IndexStore:
         path = self.root / gen
         try:
             manifest = Manifest.read(path / "manifest.json")
-            documents = {
-                d.doc_id: d for d in (_read_document(x) for x in _jsonl(path, "documents"))
-            }
-            chunks = [_read_chunk(row) for row in _jsonl(path, "chunks")]
+            documents = LazyMapping(JsonlRows(path / "documents.jsonl"), _read_document)
+            chunks = LazyRows(JsonlRows(path / "chunks.jsonl"), _read_chunk)
+            for rows in (documents.values(), chunks):  # the first row of each reads back
+                next(iter(rows), None)
             vectors = np.load(path / "vectors.npy", mmap_mode="r")  # shared by workers
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexMismatchError(
@@ -164,13 +166,6 @@ def _read_chunk(row: dict[str, object]) -> Chunk:
         start=int(str(row["start"])),
         end=int(str(row["end"])),
     )
-
-
-def _jsonl(path: Path, name: str) -> Iterator[dict[str, object]]:
-    with (path / f"{name}.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, object]]) -> None:

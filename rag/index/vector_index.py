@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 FLAT = "faiss-flat-ip"
 HNSW = "faiss-hnsw-ip"
+IVF = "faiss-ivf-ip"
+LARGE_STRUCTURES = ("ivf", "hnsw")
+SEARCH_TIME = frozenset({"ef_search", "nprobe"})
+"""Parameters that may differ from the manifest's when an index loads (no rebuild)."""
 MILVUS = "milvus-ip"
 STORES = ("faiss", "milvus")
 LEXICAL_STORES = ("bm25s", "milvus")
@@ -60,11 +64,20 @@ class VectorIndexSpec:
         return cls(str(data["kind"]), {str(k): int(v) for k, v in data["params"].items()})
 
 
+def ivf_nlist(n_vectors: int, nlist: int = 0) -> int:
+    """The number of IVF lists: ``nlist`` when given, else ~4·sqrt(N), and never more
+    than one list per vector."""
+    wanted = nlist or 4 * round(n_vectors**0.5)
+    return max(1, min(wanted, n_vectors))
+
+
 @dataclass(frozen=True)
 class VectorPolicy:
     """Which store holds the vectors and which structure indexes them. FAISS: exact search
-    up to ``flat_max`` vectors, HNSW (graph, approximate) beyond. Milvus: one collection
-    per generation through ``milvus`` (its server chooses the structure)."""
+    up to ``flat_max`` vectors, ``large`` beyond: an inverted file (``ivf``, approximate,
+    ``ivf_nlist`` lists (0: ~4·sqrt(N)) trained on ``ivf_train_size`` vectors, ``ivf_nprobe``
+    scanned per query) or an HNSW graph (``hnsw``). Milvus: one collection per generation
+    through ``milvus`` (its server chooses the structure)."""
 
     flat_max: int = 100_000
     hnsw_m: int = 32
@@ -75,10 +88,17 @@ class VectorPolicy:
     lexical: str = "bm25s"
     """Where BM25 lives: ``bm25s`` files in the generation folder, or ``milvus`` fields in
     the generation's collection (only with the milvus vector store)."""
+    large: str = "ivf"
+    ivf_nlist: int = 0
+    ivf_nprobe: int = 32
+    ivf_train_size: int = 200_000
 
     def __post_init__(self) -> None:
         if self.store not in STORES:
             raise ValueError(f"unknown vector store {self.store!r} (known: {', '.join(STORES)})")
+        if self.large not in LARGE_STRUCTURES:
+            known = ", ".join(LARGE_STRUCTURES)
+            raise ValueError(f"unknown large-index structure {self.large!r} (known: {known})")
         if self.store == "milvus" and self.milvus is None:
             raise ValueError("the milvus vector store needs a connection (RAG_MILVUS_URI)")
         if self.lexical not in LEXICAL_STORES:
@@ -92,6 +112,11 @@ class VectorPolicy:
             return VectorIndexSpec(MILVUS)
         if n_vectors <= self.flat_max:
             return VectorIndexSpec(FLAT)
+        if self.large == "ivf":
+            nlist = ivf_nlist(n_vectors, self.ivf_nlist)
+            train_size = min(n_vectors, max(nlist, self.ivf_train_size))
+            params = {"nlist": nlist, "nprobe": self.ivf_nprobe, "train_size": train_size}
+            return VectorIndexSpec(IVF, params)
         return VectorIndexSpec(
             HNSW,
             {
@@ -127,6 +152,14 @@ def _build_hnsw(
     return FaissHnswIndex.build(vectors, params)
 
 
+def _build_ivf(
+    vectors: np.ndarray, params: Mapping[str, int], _: VectorPolicy, __: LexicalTexts | None
+) -> VectorIndex:
+    from rag.index.faiss_index import FaissIvfIndex
+
+    return FaissIvfIndex.build(vectors, params)
+
+
 def _build_milvus(
     vectors: np.ndarray,
     params: Mapping[str, int],
@@ -152,6 +185,12 @@ def _load_hnsw(path: Path, dim: int, params: Mapping[str, int], _: VectorPolicy)
     return FaissHnswIndex.load(path, dim, params)
 
 
+def _load_ivf(path: Path, dim: int, params: Mapping[str, int], _: VectorPolicy) -> VectorIndex:
+    from rag.index.faiss_index import FaissIvfIndex
+
+    return FaissIvfIndex.load(path, dim, params)
+
+
 def _load_milvus(
     path: Path, dim: int, params: Mapping[str, int], policy: VectorPolicy
 ) -> VectorIndex:
@@ -161,10 +200,10 @@ def _load_milvus(
 
 
 _BUILDERS: dict[str, VectorIndexFactory] = {
-    FLAT: _build_flat, HNSW: _build_hnsw, MILVUS: _build_milvus,
+    FLAT: _build_flat, HNSW: _build_hnsw, IVF: _build_ivf, MILVUS: _build_milvus,
 }  # fmt: skip
 _LOADERS: dict[str, VectorIndexLoader] = {
-    FLAT: _load_flat, HNSW: _load_hnsw, MILVUS: _load_milvus,
+    FLAT: _load_flat, HNSW: _load_hnsw, IVF: _load_ivf, MILVUS: _load_milvus,
 }  # fmt: skip
 
 
@@ -198,8 +237,8 @@ def load_vector_index(
     policy: VectorPolicy | None = None,
 ) -> VectorIndex:
     """Load what ``spec`` built; ``overrides`` changes search-time parameters the spec
-    has (e.g. HNSW's ``ef_search``, which needs no rebuild) and is ignored otherwise."""
+    has (HNSW's ``ef_search``, IVF's ``nprobe``: no rebuild needed) and is ignored otherwise."""
     if spec.kind not in _LOADERS:
         raise ValueError(f"unknown vector index {spec.kind!r} (known: {', '.join(_LOADERS)})")
-    changed = {k: v for k, v in (overrides or {}).items() if k in spec.params}
+    changed = {k: v for k, v in (overrides or {}).items() if k in spec.params and k in SEARCH_TIME}
     return _LOADERS[spec.kind](path, dim, {**spec.params, **changed}, policy or VectorPolicy())

@@ -8,9 +8,12 @@ scored on the folded field, so "hoi nghi ngoai giao" finds "Hội nghị ngoại
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from array import array
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import cast
 
 import bm25s
 import numpy as np
@@ -48,9 +51,18 @@ class Bm25Index:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> Bm25Index:
-        fields = [lexical_fields(t) for t in texts]
-        return cls(_fit([a for a, _ in fields]), _fit([f for _, f in fields]), len(texts))
+    def build(cls, texts: Iterable[str]) -> Bm25Index:
+        """Both fields (``lexical_fields``) over ``texts``, tokenised one text at a time into
+        compact arrays of vocabulary ids (at 1M chunks lists of syllable strings would take
+        tens of GB)."""
+        accented, folded = _TokenIds(), _TokenIds()
+        folded_of: dict[str, str] = {}  # each syllable's folded form, computed once
+        for text in texts:
+            tokens = syllables(text)
+            accented.add(tokens)
+            folded.add([folded_of.get(s) or folded_of.setdefault(s, strip_diacritics(s))
+                        for s in tokens])  # fmt: skip
+        return cls(accented.fit(), folded.fit(), len(accented.docs))
 
     def save(self, path: Path) -> None:
         path.mkdir()
@@ -65,9 +77,13 @@ class Bm25Index:
         size = int(json.loads((path / "meta.json").read_text(encoding="utf-8"))["size"])
         if not size:
             return cls.build([])
-        load = bm25s.BM25.load
-        accented = load(str(path / "accented"), show_progress=False, verbosity=0)
-        folded = load(str(path / "folded"), show_progress=False, verbosity=0)
+
+        def load(name: str) -> bm25s.BM25:  # memory-mapped: workers share the pages
+            return bm25s.BM25.load(str(path / name), mmap=True, show_progress=False, verbosity=0)
+
+        accented, folded = load("accented"), load("folded")
+        if size >= JIT_MIN_CHUNKS:
+            _compile_scorer(accented, folded)
         return cls(accented, folded, size)
 
     def query_tokens(self, query: str) -> tuple[list[str], bool]:
@@ -99,12 +115,64 @@ class Bm25Index:
         scores = self.scores(query)
         if not len(scores):
             return []
-        best = np.argsort(-scores, kind="stable")[:k]
-        return [(int(r), float(scores[r])) for r in best if scores[r] > 0]
+        return [(int(r), float(scores[r])) for r in top_rows(scores, k) if scores[r] > 0]
 
 
-def _fit(tokens: list[list[str]]) -> bm25s.BM25:
-    model = bm25s.BM25()
-    if tokens:
-        model.index([t or [""] for t in tokens], show_progress=False)
-    return model
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best rows, best first, ties by row (as a stable sort of all would give);
+    a partial selection first, so the cost at 1M chunks is a pass, not a sort."""
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        candidates = np.flatnonzero(scores >= kth)  # every tie at the k-th score
+    else:
+        candidates = np.arange(len(scores))
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order][:k]
+
+
+JIT_MIN_CHUNKS = 100_000
+"""From this many chunks, BM25 scores are summed by ``bm25s``'s numba-compiled loop when
+numba is installed (the ``scale`` extra): a common syllable has a posting in most of 1M
+chunks, and the loop sums ~2x faster than numpy's ``add.at``. Below it the compile time
+(seconds, once per process) is not worth it."""
+
+
+@functools.cache
+def _jit_scorer() -> Callable[..., np.ndarray] | None:
+    """``bm25s``'s scoring loop compiled once per process (None without numba)."""
+    try:
+        from bm25s.scoring import _compute_relevance_from_scores_jit_ready
+        from numba import njit
+    except ImportError:
+        return None
+    return cast(Callable[..., np.ndarray], njit(_compute_relevance_from_scores_jit_ready))
+
+
+def _compile_scorer(*models: bm25s.BM25) -> None:
+    """What ``BM25.activate_numba_scorer`` does, with one compiled loop for both fields;
+    compiled here, at load, rather than on the first question."""
+    scorer = _jit_scorer()
+    if scorer is None:
+        return
+    for model in models:
+        model._compute_relevance_from_scores = scorer
+    models[0].get_scores_from_ids([0])
+
+
+class _TokenIds:
+    """Documents as arrays of vocabulary ids, the vocabulary in order of first use."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {"": 0}  # the token of an empty document
+        self.docs: list[array[int]] = []
+
+    def add(self, tokens: list[str]) -> None:
+        vocab = self.vocab
+        ids = array("i", [vocab.setdefault(t, len(vocab)) for t in tokens] or [0])
+        self.docs.append(ids)
+
+    def fit(self) -> bm25s.BM25:
+        model = bm25s.BM25()
+        if self.docs:
+            model.index((self.docs, self.vocab), show_progress=False)
+        return model

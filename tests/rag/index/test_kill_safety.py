@@ -1,8 +1,8 @@
 """Crash safety with real kills: an ingest running in another process is SIGKILLed at
 random (seeded) moments; after each kill the live index must load and be exactly the last
 committed version or the one in flight, never a mix, with every artifact consistent
-(``ingest_loop.check_live``). For FAISS (HNSW, so that the graph writer runs in every
-commit) and for Milvus Lite."""
+(``ingest_loop.check_live``). For FAISS (past the flat threshold, so that the default
+large-corpus writer, IVF, runs in every commit) and for Milvus Lite."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ DEFAULT_TRIALS = {"faiss": 3, "milvus": 2}  # each Milvus Lite check is a proces
 
 
 def _settings(tmp_path: Path, store: str) -> Settings:
-    # every version has ~135 chunks: above the threshold, so FAISS builds HNSW graphs
+    # every version has ~135 chunks: above the threshold, so FAISS builds IVF indexes
     return Settings(
         index_dir=tmp_path / "index", embed_backend="hash", model_cache=tmp_path / "models",
         faiss_flat_max=100, vector_store=store, milvus_uri=str(tmp_path / "milvus.db"),
