@@ -25,6 +25,15 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture
+def hash_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RAG_* for a CLI run with the hashing embedder over an index in ``tmp_path``."""
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "hash")
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path / "models"))
+    return tmp_path
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         index_dir=tmp_path / "index",

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import faiss
 import numpy as np
 
 from rag.index.vector_index import FLAT, HNSW, IVF, ivf_nlist
 
+_T = TypeVar("_T", bound=faiss.Index)
 _MMAP_FLAG: int = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
 
 
@@ -25,6 +27,15 @@ def _read(path: Path, dim: int) -> faiss.Index:
     index = faiss.read_index(str(path), _MMAP_FLAG)
     if index.d != dim:
         raise ValueError(f"FAISS index at {path} has dimension {index.d}, expected {dim}")
+    return index
+
+
+def _read_as(path: Path, dim: int, expected: type[_T], name: str) -> _T:
+    """``_read``, and the index must be of ``expected`` (read_index returns the concrete
+    class)."""
+    index = _read(path, dim)
+    if not isinstance(index, expected):
+        raise ValueError(f"FAISS index at {path} is {type(index).__name__}, not {name}")
     return index
 
 
@@ -49,8 +60,14 @@ class _FaissIndex:
             n = len(queries)
             return np.zeros((n, 1), np.float32), -np.ones((n, 1), np.int64)
         k = max(1, min(k, self.size))
-        scores, ids = self._index.search(queries, k)
-        return scores, ids
+        search_params = self._search_params(k)
+        if search_params is None:
+            return self._index.search(queries, k)
+        return self._index.search(queries, k, params=search_params)
+
+    def _search_params(self, k: int) -> faiss.SearchParameters | None:
+        """Per-call search parameters (thread-safe, unlike setting them on the index)."""
+        return None
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
@@ -83,7 +100,6 @@ class FaissHnswIndex(_FaissIndex):
 
     def __init__(self, index: faiss.IndexHNSWFlat, params: Mapping[str, int]) -> None:
         super().__init__(index)
-        self._hnsw = index
         self._params = {k: int(params[k]) for k in ("M", "ef_construction", "ef_search")}
         self._ef_search = self._params["ef_search"]
         index.hnsw.efSearch = self._ef_search
@@ -103,21 +119,12 @@ class FaissHnswIndex(_FaissIndex):
 
     @classmethod
     def load(cls, path: Path, dim: int, params: Mapping[str, int]) -> FaissHnswIndex:
-        index = _read(path, dim)  # read_index returns the concrete class
-        if not isinstance(index, faiss.IndexHNSWFlat):
-            raise ValueError(f"FAISS index at {path} is {type(index).__name__}, not HNSW")
-        return cls(index, params)
+        return cls(_read_as(path, dim, faiss.IndexHNSWFlat, "HNSW"), params)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if not self.size:
-            return super().search(queries, k)
-        k = max(1, min(k, self.size))
-        # per call (thread-safe), and the candidate list must hold at least k results
+    def _search_params(self, k: int) -> faiss.SearchParameters | None:
         search_params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
-        search_params.efSearch = max(self._ef_search, k)
-        scores, ids = self._hnsw.search(queries, k, params=search_params)
-        return scores, ids
+        search_params.efSearch = max(self._ef_search, k)  # the candidate list holds k at least
+        return search_params
 
 
 class FaissIvfIndex(_FaissIndex):
@@ -130,7 +137,6 @@ class FaissIvfIndex(_FaissIndex):
 
     def __init__(self, index: faiss.IndexIVFFlat, params: Mapping[str, int]) -> None:
         super().__init__(index)
-        self._ivf = index
         self._params = {k: int(params[k]) for k in ("nlist", "nprobe", "train_size")}
         self._nprobe = max(1, min(self._params["nprobe"], int(index.nlist)))
         index.nprobe = self._nprobe
@@ -159,17 +165,9 @@ class FaissIvfIndex(_FaissIndex):
 
     @classmethod
     def load(cls, path: Path, dim: int, params: Mapping[str, int]) -> FaissIvfIndex:
-        index = _read(path, dim)
-        if not isinstance(index, faiss.IndexIVFFlat):
-            raise ValueError(f"FAISS index at {path} is {type(index).__name__}, not IVF")
-        return cls(index, params)
+        return cls(_read_as(path, dim, faiss.IndexIVFFlat, "IVF"), params)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if not self.size:
-            return super().search(queries, k)
-        k = max(1, min(k, self.size))
+    def _search_params(self, k: int) -> faiss.SearchParameters | None:
         search_params = faiss.SearchParametersIVF()
-        search_params.nprobe = self._nprobe  # per call: thread-safe
-        scores, ids = self._ivf.search(queries, k, params=search_params)
-        return scores, ids
+        search_params.nprobe = self._nprobe
+        return search_params

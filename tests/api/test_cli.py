@@ -12,14 +12,11 @@ from rag.cli.main import app
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_EMBED_BACKEND", "hash")
-    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path / "models"))
+def env(hash_env, monkeypatch):
     # set then unset: monkeypatch then restores whatever `serve` puts there
     monkeypatch.setenv("RAG_EMBED_THREADS", "1")
     monkeypatch.delenv("RAG_EMBED_THREADS")
-    return tmp_path
+    return hash_env
 
 
 @pytest.fixture

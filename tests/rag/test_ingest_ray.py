@@ -57,11 +57,8 @@ def run(*args: str):
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_EMBED_BACKEND", "hash")
-    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path / "models"))
-    return tmp_path
+def env(hash_env):
+    return hash_env
 
 
 def test_without_ray_installed_the_cli_says_which_extra(env, seeds_dir, monkeypatch):

@@ -16,11 +16,8 @@ QUESTION = "Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?"
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_EMBED_BACKEND", "hash")
-    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path / "models"))
-    return tmp_path
+def env(hash_env):
+    return hash_env
 
 
 def run(*args: str):
