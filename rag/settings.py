@@ -207,6 +207,11 @@ class Settings(BaseSettings):
         description="Characters of passage text the LLM gets after the short answer and its "
         "supporting sentences (0: none; each ~100 characters costs prompt time).",
     )
+    llm_keep_answer: bool = Field(
+        default=True,
+        description="Accept an LLM answer only when it keeps the extractive short answer's "
+        "figures and names (rag/answering/keeps.py); false: the grounding check alone.",
+    )
 
     # --- http ----------------------------------------------------------------
     api_key: str | None = None

@@ -40,5 +40,6 @@ def build_answerer(name: str, pipeline: Pipeline) -> Answerer:
             max_tokens=s.llm_max_tokens,
             temperature=s.llm_temperature,
             passage_chars=s.llm_passage_chars,
+            keep_answer=s.llm_keep_answer,
         )
     raise InputError(f"unknown answer backend or LLM {name!r} (known: {', '.join(ANSWERERS)})")

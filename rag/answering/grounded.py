@@ -54,6 +54,7 @@ from functools import lru_cache
 from rag.answering import figures
 from rag.answering.base import Answerer, Draft, Passage, Support, citation, place_short_answer
 from rag.answering.extractive import ABSTAIN_MESSAGES
+from rag.answering.keeps import missing_parts
 from rag.answering.prompt import STOP, Evidence, build_messages, prompt_language
 from rag.answering.question import analyse
 from rag.answering.replies import clean_reply, place_markers
@@ -93,6 +94,9 @@ class GroundedDraft(Draft):
     tokens_per_s: float | None = None
     unsupported: list[str] = field(default_factory=list)
     """Numbers/names of the LLM's answer that no cited passage contains."""
+    left_out: list[str] = field(default_factory=list)
+    """Figures and names of the extractive short answer the LLM's answer left out (then it
+    is not accepted, ``rag.answering.keeps``)."""
     attributed: bool = False
     """No supporting sentence was found for the answer by its words; the checker cited the
     passage holding its figures and names instead."""
@@ -127,6 +131,7 @@ class GroundedAnswerer:
         temperature: float = 0.0,
         max_passages: int = MAX_PASSAGES,
         passage_chars: int = PASSAGE_CHARS,
+        keep_answer: bool = True,
     ) -> None:
         self.name = name
         self.extractive = extractive
@@ -135,6 +140,7 @@ class GroundedAnswerer:
         self.temperature = temperature
         self.max_passages = max_passages
         self.passage_chars = passage_chars
+        self.keep_answer = keep_answer
 
     # ------------------------------------------------------------------- prompt
     def fit(self, passages: Sequence[Passage]) -> list[Passage]:
@@ -154,9 +160,12 @@ class GroundedAnswerer:
         the supporting sentences the prompt shows."""
         sources = cited_passages(first, passages)
         support = first.support or _whole_passages(first, sources)
+        info = analyse(query.text)
         short = first.short_answer.text if first.short_answer is not None else None
+        if info.multipart:
+            short = None  # one span answers one part: the model would restate only that part
         evidence = Evidence(query.text, short, support, self.fit(passages))
-        lang = prompt_language(analyse(query.text).lang)
+        lang = prompt_language(info.lang)
         return build_messages(evidence, lang, self.passage_chars), sources, support
 
     # ------------------------------------------------------------------ answering
@@ -200,7 +209,8 @@ class GroundedAnswerer:
         reply = clean_reply(content) if content is not None else ""
         marked, _ = place_markers(reply, support, query.text)
         check = verify(marked, sources, query.text) if reply else None
-        if check is None or check.abstained or not check.grounded:
+        left_out = self._left_out(check, first, query)
+        if check is None or check.abstained or not check.grounded or left_out:
             # the extractive answer found an answer; a reply that says nothing, abstains
             # or states what the evidence does not hold is not shown
             yield _extend(
@@ -210,6 +220,7 @@ class GroundedAnswerer:
                 llm_answer=raw,
                 tokens_per_s=speed,
                 unsupported=[] if check is None else check.unsupported,
+                left_out=left_out,
                 timings_ms=timing,
             )
             return
@@ -230,6 +241,15 @@ class GroundedAnswerer:
             timings_ms=timing,
             attributed=check.attributed,
         )
+
+    def _left_out(self, check: Verification | None, first: Draft, query: Query) -> list[str]:
+        """What of the extractive short answer a grounded reply left out (``keeps``)."""
+        if not self.keep_answer or check is None or not check.grounded:
+            return []
+        if first.short_answer is None:
+            return []
+        lang = prompt_language(analyse(query.text).lang)
+        return missing_parts(check.text, first.short_answer.text, lang)
 
 
 def cited_passages(draft: Draft, passages: Sequence[Passage]) -> list[Passage]:

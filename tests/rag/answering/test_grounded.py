@@ -127,9 +127,12 @@ class EvidenceExtractive:
         return Draft(f"{self.span} — {body}", False, cited, 0.7, short, support)
 
 
-def _evidence_answerer(reply: str, **kwargs: object) -> tuple[GroundedAnswerer, FakeLLM]:
+def _evidence_answerer(
+    reply: str, keep_answer: bool = True, **kwargs: object
+) -> tuple[GroundedAnswerer, FakeLLM]:
     llm = FakeLLM(reply)
-    return GroundedAnswerer("local", EvidenceExtractive(**kwargs), llm), llm  # type: ignore[arg-type]
+    extractive = EvidenceExtractive(**kwargs)  # type: ignore[arg-type]
+    return GroundedAnswerer("local", extractive, llm, keep_answer=keep_answer), llm
 
 
 def test_markers_come_from_the_evidence_not_from_the_model(passages):
@@ -399,13 +402,29 @@ def test_grounded_answer_keeps_the_extractive_short_answer(passages):
 
 
 def test_no_short_answer_when_the_answer_cites_other_passages(passages):
-    # the short answer is in "b"; the reply only uses "a"
+    # the short answer is in "b"; the reply only uses "a" (accepted only without the rule
+    # that a reply must keep the short answer)
     answerer, _ = _evidence_answerer(
-        "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021.", span="19/12/2023", short_in=1
+        "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021.",
+        keep_answer=False,
+        span="19/12/2023",
+        short_in=1,
     )
     draft = answerer.answer(Query(Q), passages)
     assert draft.grounded is True and [c.doc_id for c in draft.citations] == ["a"]
     assert draft.short_answer is None  # rather than a [n] whose passage lacks the span
+
+
+def test_a_reply_that_leaves_out_the_short_answer_is_not_accepted(passages):
+    reply = "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021."
+    answerer, _ = _evidence_answerer(reply, span="19/12/2023", short_in=1)
+    draft = answerer.answer(Query("Hội nghị Ngoại giao 32 diễn ra ngày nào?"), passages)
+    assert draft.grounded is False and draft.left_out == ["19/12/2023"]
+    assert draft.answer.startswith("19/12/2023 — ") and draft.llm_answer == reply
+    kept = "The 32nd diplomatic conference took place on December 19, 2023."
+    answerer, _ = _evidence_answerer(kept, span="19/12/2023", short_in=1)
+    draft = answerer.answer(Query("When did the 32nd diplomatic conference take place?"), passages)
+    assert draft.grounded is True and draft.left_out == []
 
 
 def test_fallback_keeps_the_extractive_short_answer(passages):
