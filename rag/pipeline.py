@@ -138,9 +138,12 @@ class Pipeline:
                 tagger.words(text)
 
     def warm_up(self) -> None:
-        """Load model and index now (the API does this at start-up)."""
+        """Load model and index now (the API does this at start-up), and learn the
+        diacritic restorer for questions typed without accents: at 1M chunks that takes
+        close to a minute, which the first such question used to wait for (a client
+        timeout through HTTP; docs/scaling.md)."""
         self.embedder.embed_queries(["khởi động"])
-        self.index()
+        self.index().restorer(self.settings.restorer_max_chars)
         limit_math_threads(self.settings.math_threads)  # libraries loaded since
 
     # ----------------------------------------------------------------- ingestion
