@@ -27,12 +27,12 @@ from datetime import UTC, datetime
 import numpy as np
 
 from rag import Pipeline
-from rag.answering.sentences import split_sentences
 from rag.chunking import Chunk
 from rag.documents import Document, load_documents
 from rag.index.manifest import DocEntry, Manifest
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexSnapshot
+from rag.sentences import split_sentences
 from rag.textnorm import syllables
 
 CHUNKS_PER_DOC = 5

@@ -7,7 +7,9 @@ per-language thresholds, from the seed gold dev split and a SQuAD-format dev set
 2. Abstention (``eval.abstention_training``): evidence for the gold dev questions (answerable
    or not) and for the SQuAD questions over indexes that each leave a fold of articles out
    (those articles' questions are unanswerable); a logistic regression and thresholds that
-   keep false abstention within ``MAX_FALSE_ABSTENTION``.
+   keep false abstention within ``MAX_FALSE_ABSTENTION``; and, as on-topic unanswerable
+   questions, the same questions over indexes where a fold of articles keeps its paragraphs
+   but loses the sentences that hold the answers (``eval.negatives``).
 The fitted numbers are written to ``rag/answering/span_weights.json`` and
 ``rag/answering/calibration.json`` together with the data they came from. Never the gold
 test or holdout split: those stay for measuring.
@@ -23,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.atomic import write_text_atomic
-from eval import abstention_training, calibrate, span_training
+from eval import abstention_training, calibrate, negatives, span_training
 from eval.gold import GoldItem
 from eval.squad import SquadData, _build_index, load_question_texts, paragraph_documents
-from rag.documents import load_documents
+from rag.documents import Document, load_documents
 from rag.pipeline import Pipeline
 
 FOLDS = 3
@@ -96,14 +98,19 @@ def run_calibration(
         )
         for fold in range(FOLDS):
             held = {a for i, a in enumerate(squad.articles) if i % FOLDS == fold}
-            _build_index(squad_pipe, [d for d, p in zip(docs, squad.paragraphs, strict=True)
-                                      if p.article not in held])  # fmt: skip
-            _use_span_weights(squad_pipe, weights)
-            items = [(q.id, q.question, q.article not in held) for q in squad.questions]
-            if english:
-                items += [(q.id, english[q.id], q.article not in held)
-                          for q in squad.questions if q.id in english]  # fmt: skip
-            evidence += abstention_training.collect(squad_pipe, items, f"squad-fold{fold}")
+            # off topic: the fold's articles are not in the index at all
+            kept = [d for d, p in zip(docs, squad.paragraphs, strict=True) if p.article not in held]
+            answerable = {q.id: q.article not in held for q in squad.questions}
+            evidence += _squad_evidence(
+                squad_pipe, weights, kept, squad, english, answerable, f"squad-fold{fold}"
+            )
+        for fold in range(FOLDS):
+            held = {a for i, a in enumerate(squad.articles) if i % FOLDS == fold}
+            # on topic: the fold's articles are indexed without their answer sentences
+            cut, answerable = negatives.without_answers(squad, docs, held)
+            evidence += _squad_evidence(
+                squad_pipe, weights, cut, squad, english, answerable, f"removed-fold{fold}"
+            )
     abstention = abstention_training.fit(evidence)
     rates = abstention_training.thresholds(evidence, abstention, MAX_FALSE_ABSTENTION)
     report = {
@@ -116,6 +123,26 @@ def run_calibration(
     if write:
         _write_calibration(abstention, rates, dev, squad, questions_file)
     return report
+
+
+def _squad_evidence(
+    pipe: Pipeline,
+    weights: dict[str, float],
+    docs: Sequence[Document],
+    squad: SquadData,
+    english: dict[str, str] | None,
+    answerable: dict[str, bool],
+    source: str,
+) -> list[abstention_training.EvidenceExample]:
+    """The abstention evidence of the SQuAD questions in ``answerable`` (in the file's
+    language and, with ``english``, in English) over an index of exactly ``docs``."""
+    _build_index(pipe, docs)
+    _use_span_weights(pipe, weights)
+    asked = [q for q in squad.questions if q.id in answerable]
+    items = [(q.id, q.question, answerable[q.id]) for q in asked]
+    if english:
+        items += [(q.id, english[q.id], answerable[q.id]) for q in asked if q.id in english]
+    return abstention_training.collect(pipe, items, source)
 
 
 def _pipeline(base: Pipeline, index_dir: Path) -> Pipeline:
@@ -166,7 +193,11 @@ def _write_calibration(
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "method": "logistic regression over the answerer's evidence "
             "(eval/abstention_training.py); thresholds by eval.calibrate.choose_threshold",
-            "sources": {**_sources(gold, squad, questions), "squad_folds_left_out": FOLDS},
+            "sources": {
+                **_sources(gold, squad, questions),
+                "squad_folds_left_out": FOLDS,
+                "squad_folds_without_answer_sentences": FOLDS,
+            },
             "max_false_abstention": MAX_FALSE_ABSTENTION,
             "thresholds": {lang: r["threshold"] for lang, r in rates.items()},
             "rates_on_calibration_data": rates,

@@ -15,8 +15,8 @@ import random
 import re
 from dataclasses import dataclass
 
-from rag.answering.sentences import split_sentences
 from rag.answering.words import Word, default_tagger
+from rag.sentences import split_sentences
 
 PLACE_BEFORE = frozenset({"tại", "ở", "đến", "từ", "sang", "trong"})
 _NUMBER = re.compile(r"\d[\d.,½]*")

@@ -32,7 +32,7 @@ from typing import Any
 from embeddings.reader import best_token_span
 from eval.cloze import cloze_questions
 from eval.metrics.squad import exact_match, f1_score
-from rag.answering.sentences import split_sentences
+from rag.sentences import split_sentences
 
 RANK = 16
 ALPHA = 32

@@ -14,7 +14,6 @@ from embeddings.cache import CachedEncoder, LruCache, cached_encoder
 from rag.answering.base import Answerer, Draft, Passage, citation
 from rag.answering.factory import build_answerer
 from rag.answering.models import Answer, Citation, SearchResponse, SearchResult
-from rag.answering.sentences import split_sentences
 from rag.chunking import Chunker, ChunkerSettings
 from rag.documents import Document, load_documents
 from rag.encoder import embedder_from_settings, encoder_id
@@ -36,6 +35,7 @@ from rag.lexicon import render_english
 from rag.retrieval.base import Hit, Query
 from rag.retrieval.dense import query_vector
 from rag.retrieval.factory import MODES, build_retriever
+from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.textnorm import NORMALISER_VERSION, normalize_text
 from rag.threads import limit_math_threads
@@ -267,7 +267,12 @@ class Pipeline:
             query.lexical_text = " ".join(alt for group in groups for alt in group)
         s = self.settings
         retriever = build_retriever(
-            mode, index, self.embedder, candidates=s.candidates, rrf_k=s.rrf_k
+            mode,
+            index,
+            self.embedder,
+            candidates=s.candidates,
+            rrf_k=s.rrf_k,
+            late_interaction=s.late_interaction,
         )
         started = time.perf_counter()
         # one encoder pass for the question: its embedding (dense retrieval, cosines) and,

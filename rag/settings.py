@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         "(rag/en_vi_lexicon.tsv, conference vocabulary) for English questions: BM25 matching "
         "and term evidence. Cross-lingual evidence otherwise comes from the encoder alone.",
     )
+    late_interaction: bool = Field(
+        True,
+        description="Hybrid retrieval re-orders an English question's top passages by how "
+        "well the encoder's token vectors match its words (rag/retrieval/late_interaction.py).",
+    )
 
     # --- answering -----------------------------------------------------------
     answerer: str = Field("extractive", description="Answer backend.")

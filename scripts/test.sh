@@ -51,13 +51,15 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
   "${squad[@]}" --out "$eval_index/xquad-vi" \
     --min-f1 0.56 --min-em 0.43 --min-contains 0.77 --min-hit1 0.90 --max-false-abstain 0.06
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
-    --min-f1 0.40 --min-em 0.29 --min-contains 0.56 --min-hit1 0.76 --max-false-abstain 0.10
+    --min-f1 0.43 --min-em 0.31 --min-contains 0.59 --min-hit1 0.82 --max-false-abstain 0.10
   "${squad[@]}" --strip-accents --out "$eval_index/xquad-vi-noaccent" \
     --min-f1 0.47 --min-em 0.33 --min-contains 0.69 --min-hit1 0.88 --max-false-abstain 0.13
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \
     --min-abstain 0.92 --max-false-abstain 0.08
+  # English held out: 0.678 since English passages and sentences are chosen by token meaning
+  # too (better passages make unanswerable questions look answered; eval/README.md)
   "${squad[@]}" "${english[@]}" --holdout-articles 4 --out "$eval_index/xquad-en-holdout" \
-    --min-abstain 0.70 --max-false-abstain 0.08
+    --min-abstain 0.65 --max-false-abstain 0.08
 else
   echo "note: $xquad/xquad-vi-dev.json not found; skipping the XQuAD dev evaluation"
 fi

@@ -23,7 +23,7 @@ from typing import Any
 
 from embeddings.reader import MAX_ANSWER_TOKENS as MAX_ANSWER_TOKENS
 from embeddings.reader import best_token_span, ranked_token_spans
-from rag.answering.sentences import Sentence, split_sentences
+from rag.sentences import Sentence, split_sentences
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,15 @@ English question rendered in Vietnamese terms (the optional lexicon, plus its na
 numbers) is weighted by how much of it the rendering holds (``Query.lexical_share``): on
 the XQuAD dev articles, whose vocabulary the lexicon does not know, a rendering of names
 alone had full weight and paragraph hit@1 was 0.720; weighted by its share, 0.797, with
-the seeds' English questions unchanged (eval/README.md).
+the seeds' English questions unchanged (eval/README.md). English questions are then
+re-ranked by token coverage, the more so the less BM25 weighs (``late_interaction.py``).
 """
 
 from __future__ import annotations
 
 from rag.retrieval.base import Hit, Query
 from rag.retrieval.dense import DenseRetriever
+from rag.retrieval.late_interaction import POOL, LateInteraction
 from rag.retrieval.sparse import Bm25Retriever
 
 # Measured on the gold dev split: BM25 over syllables is the stronger ranker for Vietnamese
@@ -33,12 +35,19 @@ class HybridRetriever:
     name = "hybrid"
 
     def __init__(
-        self, dense: DenseRetriever, bm25: Bm25Retriever, *, candidates: int, rrf_k: int
+        self,
+        dense: DenseRetriever,
+        bm25: Bm25Retriever,
+        *,
+        candidates: int,
+        rrf_k: int,
+        late: LateInteraction | None = None,
     ) -> None:
         self.dense = dense
         self.bm25 = bm25
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.late = late
 
     def weights(self, query: Query) -> tuple[float, float]:
         """(dense, bm25) weights of the two rankings for this query."""
@@ -60,5 +69,10 @@ class HybridRetriever:
             cosine[hit.row] = hit.dense if hit.dense is not None else 0.0
         for rank, hit in enumerate(bm25_hits):
             fused[hit.row] = fused.get(hit.row, 0.0) + bm25_weight / (self.rrf_k + rank + 1)
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        return [Hit(row, score, dense=cosine.get(row)) for row, score in ranked]
+        late = self.late if self.late is not None and self.late.applies(query) else None
+        keep = max(k, POOL) if late is not None else k
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:keep]
+        hits = [Hit(row, score, dense=cosine.get(row)) for row, score in ranked]
+        if late is not None:
+            hits = late.rerank(query, hits, bm25_weight)
+        return hits[:k]

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from rag.answering.question import analyse
-from rag.answering.sentences import split_sentences
+from rag.sentences import split_sentences
 
 
 def _check_citations(pipeline, answer):

@@ -3,7 +3,7 @@ import pytest
 
 from embeddings.reader import SpanLogits, best_token_span, ranked_token_spans
 from rag.answering.reader import MAX_ANSWER_TOKENS, ReaderSpan, Window, best_span, windows_around
-from rag.answering.sentences import split_sentences
+from rag.sentences import split_sentences
 
 from .test_extractive import _check_citations
 
