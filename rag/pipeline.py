@@ -54,6 +54,7 @@ class Pipeline:
         self._embedder = embedder
         self._serving: CachedEncoder | None = None
         self._index: SearchableIndex | None = None
+        self._all_sentences_cached: SearchableIndex | None = None
         self._lock = threading.RLock()
         self._answerers: dict[tuple[str, str | None], Answerer] = {}
         self._answers: LruCache[CachedAnswer] = LruCache(settings.answer_cache_size)
@@ -116,6 +117,12 @@ class Pipeline:
                 self._prepare(self._index)
             return self._index
 
+    @property
+    def sentences_cached(self) -> bool:
+        """Every sentence of the live index was encoded into the caches when it loaded."""
+        index = self.index()  # (loading it fills the caches)
+        return self._all_sentences_cached is index
+
     def _prepare(self, index: SearchableIndex) -> None:
         """Per-index work done once when the index loads instead of per question: the
         sentences of every chunk (as the answerer splits them) are encoded (embedding and
@@ -124,12 +131,16 @@ class Pipeline:
         if limit <= 0:
             return
         texts: list[str] = []
+        complete = True
         for chunk in index.snapshot.chunks:
             texts.extend(s.text for s in split_sentences(chunk.text, chunk.start))
             if len(texts) >= limit:
+                complete = False
                 break
         texts = list(dict.fromkeys(texts))[:limit]
         self.embedder.precompute(texts)
+        if complete:
+            self._all_sentences_cached = index
         if self.settings.answerer == "extractive":
             from rag.answering.words import default_tagger
 
@@ -272,7 +283,10 @@ class Pipeline:
             self.embedder,
             candidates=s.candidates,
             rrf_k=s.rrf_k,
-            late_interaction=s.late_interaction,
+            # re-ranking reads the token vectors of ~50 sentences per question: free from the
+            # cache, ~0.5 s to compute (an index larger than the cache: 1M chunks, /search
+            # p50 19 -> 545 ms for a new English question, docs/scaling.md)
+            late_interaction=s.late_interaction and self._all_sentences_cached is index,
         )
         started = time.perf_counter()
         # one encoder pass for the question: its embedding (dense retrieval, cosines) and,

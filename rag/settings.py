@@ -140,7 +140,8 @@ class Settings(BaseSettings):
     late_interaction: bool = Field(
         True,
         description="Hybrid retrieval re-orders an English question's top passages by how "
-        "well the encoder's token vectors match its words (rag/retrieval/late_interaction.py).",
+        "well the encoder's token vectors match its words (rag/retrieval/late_interaction.py); "
+        "only on indexes whose sentences all fit the sentence cache (sentence_cache_size).",
     )
 
     # --- answering -----------------------------------------------------------

@@ -12,3 +12,12 @@ def test_warm_up_learns_the_diacritic_restorer(pipeline):
     assert restorer.restore("hoi nghi ngoai giao") == "hội nghị ngoại giao"
     pipeline.search("Hoi nghi ngoai giao lan thu 32 dien ra ngay nao?")  # typed without accents
     assert index._restorer is restorer  # not learnt again
+
+
+
+def test_only_an_index_whose_sentences_all_fit_the_cache_counts_as_cached(settings, pipeline):
+    from rag import Pipeline
+
+    assert pipeline.sentences_cached  # the seeds' sentences fit the default cache
+    small = Pipeline(settings.model_copy(update={"sentence_cache_size": 5}), pipeline.embedder)
+    assert not small.sentences_cached  # (late-interaction re-ranking is then left off)
