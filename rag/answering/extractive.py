@@ -49,8 +49,8 @@ from rag.answering.wh import analyse_wh
 from rag.answering.words import Word, WordTagger, default_tagger
 from rag.language import english_stop_words
 from rag.retrieval.base import Query
-from rag.retrieval.late_interaction import content_rows
 from rag.retrieval.late_interaction import coverage as token_coverage
+from rag.retrieval.late_interaction import question_tokens
 from rag.sentences import Sentence, split_sentences
 from rag.textnorm import fold, strip_diacritics, syllables
 
@@ -298,12 +298,9 @@ class ExtractiveAnswerer:
         encoder = self.embedder
         if not best or not isinstance(encoder, TokenEncoder):
             return
-        text = _encoder_text(query)
-        tokens = encoder.token_vectors([text], query=True)[0]
-        rows = content_rows(text, tokens.offsets) or list(range(len(tokens.offsets)))
-        if not rows:
+        question = question_tokens(encoder, query)
+        if question is None:
             return
-        question = tokens.vectors[rows]
         found = encoder.token_vectors([c.sentence.text for c in best], query=False)
         for cand, sentence in zip(best, found, strict=True):
             cand.score += weight * token_coverage(question, [sentence])

@@ -57,6 +57,15 @@ def content_rows(text: str, offsets: np.ndarray | Sequence[tuple[int, int]]) -> 
     return rows
 
 
+def question_tokens(encoder: TokenEncoder, query: Query) -> np.ndarray | None:
+    """The vectors of the question's content tokens (all its tokens when none carries
+    content; None for a question without tokens), from the text the encoder embeds."""
+    text = query.dense_text or query.text
+    tokens = encoder.token_vectors([text], query=True)[0]
+    rows = content_rows(text, tokens.offsets) or list(range(len(tokens.offsets)))
+    return tokens.vectors[rows] if rows else None
+
+
 def coverage(question: np.ndarray, sentences: Sequence[TokenVectors]) -> float:
     """Mean over the question's token vectors (rows of ``question``) of their best cosine
     with any token of ``sentences``."""
@@ -83,12 +92,9 @@ class LateInteraction:
         strength = STRENGTH * (1.0 - min(1.0, bm25_weight))
         if strength <= 0.0 or len(hits) < 2:
             return list(hits)
-        text = query.dense_text or query.text
-        tokens = self.encoder.token_vectors([text], query=True)[0]
-        rows = content_rows(text, tokens.offsets) or list(range(len(tokens.offsets)))
-        if not rows:
+        question = question_tokens(self.encoder, query)
+        if question is None:
             return list(hits)
-        question = tokens.vectors[rows]
         chunks = self.index.snapshot.chunks
         scored = []
         for rank, hit in enumerate(hits):
