@@ -50,8 +50,10 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
   english=(--questions "$xquad/xquad-en-dev-questions.json")
   "${squad[@]}" --out "$eval_index/xquad-vi" \
     --min-f1 0.56 --min-em 0.43 --min-contains 0.77 --min-hit1 0.90 --max-false-abstain 0.06
+  # English: F1 / EM / contains 0.446 / 0.333 / 0.607 on AVX2 CPUs, 0.434 / 0.316 / 0.593 with
+  # AVX-512 VNNI (its int8 kernels round differently; eval/README.md)
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
-    --min-f1 0.43 --min-em 0.31 --min-contains 0.59 --min-hit1 0.82 --max-false-abstain 0.10
+    --min-f1 0.42 --min-em 0.30 --min-contains 0.58 --min-hit1 0.82 --max-false-abstain 0.10
   "${squad[@]}" --strip-accents --out "$eval_index/xquad-vi-noaccent" \
     --min-f1 0.47 --min-em 0.33 --min-contains 0.69 --min-hit1 0.88 --max-false-abstain 0.13
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \

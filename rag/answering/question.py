@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -76,9 +77,12 @@ class QuestionInfo:
     """The terms of each clause of a multi-part question (split at "và"/"and"/commas)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def analyse(question: str, *, lexicon: bool = False) -> QuestionInfo:
     """``lexicon``: render English terms through the English→Vietnamese domain lexicon (an
-    optional extra); without it an English question's terms are its names and numbers."""
+    optional extra); without it an English question's terms are its names and numbers.
+    Memoised (the result is immutable): the answerer, the LLM prompt and the check of the
+    LLM's reply each ask for the same question's analysis."""
     lang = detect_language(question)
     folded = fold(question)
     qtype = _question_type(question, folded)

@@ -42,9 +42,10 @@ def _read_as(path: Path, dim: int, expected: type[_T], name: str) -> _T:
 class _FaissIndex:
     kind: str
 
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, params: dict[str, int] | None = None) -> None:
         self._index = index
         self.dim = int(index.d)
+        self._params = dict(params or {})
 
     @property
     def size(self) -> int:
@@ -52,7 +53,8 @@ class _FaissIndex:
 
     @property
     def params(self) -> dict[str, int]:
-        return {}
+        """The parameters the structure was built and searched with (the manifest's)."""
+        return dict(self._params)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
@@ -99,14 +101,9 @@ class FaissHnswIndex(_FaissIndex):
     kind = HNSW
 
     def __init__(self, index: faiss.IndexHNSWFlat, params: Mapping[str, int]) -> None:
-        super().__init__(index)
-        self._params = {k: int(params[k]) for k in ("M", "ef_construction", "ef_search")}
+        super().__init__(index, {k: int(params[k]) for k in ("M", "ef_construction", "ef_search")})
         self._ef_search = self._params["ef_search"]
         index.hnsw.efSearch = self._ef_search
-
-    @property
-    def params(self) -> dict[str, int]:
-        return dict(self._params)
 
     @classmethod
     def build(cls, vectors: np.ndarray, params: Mapping[str, int]) -> FaissHnswIndex:
@@ -136,14 +133,9 @@ class FaissIvfIndex(_FaissIndex):
     kind = IVF
 
     def __init__(self, index: faiss.IndexIVFFlat, params: Mapping[str, int]) -> None:
-        super().__init__(index)
-        self._params = {k: int(params[k]) for k in ("nlist", "nprobe", "train_size")}
+        super().__init__(index, {k: int(params[k]) for k in ("nlist", "nprobe", "train_size")})
         self._nprobe = max(1, min(self._params["nprobe"], int(index.nlist)))
         index.nprobe = self._nprobe
-
-    @property
-    def params(self) -> dict[str, int]:
-        return dict(self._params)
 
     @classmethod
     def build(cls, vectors: np.ndarray, params: Mapping[str, int]) -> FaissIvfIndex:
