@@ -9,10 +9,16 @@ per-language thresholds, from the seed gold dev split and a SQuAD-format dev set
    (those articles' questions are unanswerable); a logistic regression and thresholds that
    keep false abstention within ``MAX_FALSE_ABSTENTION``; and, as on-topic unanswerable
    questions, the same questions over indexes where a fold of articles keeps its paragraphs
-   but loses the sentences that hold the answers (``eval.negatives``).
+   but loses the sentences that hold the answers (``eval.negatives``). The SQuAD questions
+   are asked as written, in the second language, and typed without diacritics (so the
+   unaccented threshold rests on as many questions as the others).
 The fitted numbers are written to ``rag/answering/span_weights.json`` and
 ``rag/answering/calibration.json`` together with the data they came from. Never the gold
 test or holdout split: those stay for measuring.
+
+``keep_weights``: the span scorer and the abstention model stay as committed and only the
+thresholds are chosen again, by the same rule on the same data (what to run when the
+answerer's evidence changed but its weights were not refitted).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embeddings.atomic import write_text_atomic
 from eval import abstention_training, calibrate, negatives, span_training
@@ -30,6 +36,10 @@ from eval.gold import GoldItem
 from eval.squad import SquadData, _build_index, load_question_texts, paragraph_documents
 from rag.documents import Document, load_documents
 from rag.pipeline import Pipeline
+from rag.textnorm import strip_diacritics
+
+if TYPE_CHECKING:
+    from rag.answering.extractive import ExtractiveAnswerer
 
 FOLDS = 3
 # Stricter than the targets (0.05 Vietnamese, 0.10 English) to leave a margin on new data.
@@ -61,12 +71,17 @@ def run_calibration(
     *,
     write: bool = True,
     step: Step | None = None,
+    keep_weights: bool = False,
 ) -> dict[str, Any]:
-    """Fit, cross-validate and (``write``) store the span weights and the abstention model.
+    """Fit, cross-validate and (``write``) store the span weights and the abstention model
+    (with ``keep_weights``, only choose the thresholds again for the committed ones).
     ``gold`` must already be restricted to the dev split. Returns a report."""
     say = step or (lambda _message: None)
     english = load_question_texts(questions_file) if questions_file else None
+    variants = [v for v in (english, _unaccented(squad)) if v]
     dev = list(gold)
+    cv: dict[str, Any] = {}
+    examples: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as tmp:
         seeds_pipe = _pipeline(pipeline, Path(tmp) / "seeds")
         _build_index(seeds_pipe, load_documents([seeds]))
@@ -74,21 +89,24 @@ def run_calibration(
         docs = paragraph_documents(squad)
         _build_index(squad_pipe, docs)
 
-        say("span examples")
-        spans = span_training.collect(seeds_pipe, _gold_span_items(dev))
-        squad_vi = span_training.collect(squad_pipe, _squad_span_items(squad, None))
-        squad_en = []
-        if english:
-            squad_en = span_training.collect(squad_pipe, _squad_span_items(squad, english))
-        examples = spans + squad_vi + squad_en
-        weights = span_training.fit(examples)
-        cv = {
-            "squad": span_training.cross_validate(squad_vi),
-            **({"squad_en": span_training.cross_validate(squad_en)} if squad_en else {}),
-            "all_articles_one_model": span_training.cross_validate(examples),
-        }
-        if write:
-            span_training.write_weights(weights, _span_sources(dev, squad, questions_file, cv))
+        if keep_weights:
+            weights = _answerer(seeds_pipe).spans.weights
+        else:
+            say("span examples")
+            spans = span_training.collect(seeds_pipe, _gold_span_items(dev))
+            squad_vi = span_training.collect(squad_pipe, _squad_span_items(squad, None))
+            squad_en = []
+            if english:
+                squad_en = span_training.collect(squad_pipe, _squad_span_items(squad, english))
+            examples = spans + squad_vi + squad_en
+            weights = span_training.fit(examples)
+            cv = {
+                "squad": span_training.cross_validate(squad_vi),
+                **({"squad_en": span_training.cross_validate(squad_en)} if squad_en else {}),
+                "all_articles_one_model": span_training.cross_validate(examples),
+            }
+            if write:
+                span_training.write_weights(weights, _span_sources(dev, squad, questions_file, cv))
         for pipe in (seeds_pipe, squad_pipe):
             _use_span_weights(pipe, weights)
 
@@ -102,27 +120,39 @@ def run_calibration(
             kept = [d for d, p in zip(docs, squad.paragraphs, strict=True) if p.article not in held]
             answerable = {q.id: q.article not in held for q in squad.questions}
             evidence += _squad_evidence(
-                squad_pipe, weights, kept, squad, english, answerable, f"squad-fold{fold}"
+                squad_pipe, weights, kept, squad, variants, answerable, f"squad-fold{fold}"
             )
         for fold in range(FOLDS):
             held = {a for i, a in enumerate(squad.articles) if i % FOLDS == fold}
             # on topic: the fold's articles are indexed without their answer sentences
             cut, answerable = negatives.without_answers(squad, docs, held)
             evidence += _squad_evidence(
-                squad_pipe, weights, cut, squad, english, answerable, f"removed-fold{fold}"
+                squad_pipe, weights, cut, squad, variants, answerable, f"removed-fold{fold}"
             )
-    abstention = abstention_training.fit(evidence)
+        abstention = (
+            _answerer(seeds_pipe).abstention_weights if keep_weights
+            else abstention_training.fit(evidence)
+        )  # fmt: skip
     rates = abstention_training.thresholds(evidence, abstention, MAX_FALSE_ABSTENTION)
     report = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "kept_weights": keep_weights,
         "span_cv": cv,
         "span_examples": len(examples),
         "abstention_examples": len(evidence),
         "thresholds": rates,
     }
-    if write:
+    if write and keep_weights:
+        _write_thresholds(rates, dev, squad, questions_file)
+    elif write:
         _write_calibration(abstention, rates, dev, squad, questions_file)
     return report
+
+
+def _unaccented(squad: SquadData) -> dict[str, str]:
+    """The SQuAD questions typed without diacritics (those that have any)."""
+    bare = {q.id: strip_diacritics(q.question) for q in squad.questions}
+    return {q.id: bare[q.id] for q in squad.questions if bare[q.id] != q.question}
 
 
 def _squad_evidence(
@@ -130,18 +160,19 @@ def _squad_evidence(
     weights: dict[str, float],
     docs: Sequence[Document],
     squad: SquadData,
-    english: dict[str, str] | None,
+    variants: Sequence[dict[str, str]],
     answerable: dict[str, bool],
     source: str,
 ) -> list[abstention_training.EvidenceExample]:
-    """The abstention evidence of the SQuAD questions in ``answerable`` (in the file's
-    language and, with ``english``, in English) over an index of exactly ``docs``."""
+    """The abstention evidence of the SQuAD questions in ``answerable`` (as written and as
+    each of ``variants`` words them: another language, no diacritics) over an index of
+    exactly ``docs``."""
     _build_index(pipe, docs)
     _use_span_weights(pipe, weights)
     asked = [q for q in squad.questions if q.id in answerable]
     items = [(q.id, q.question, answerable[q.id]) for q in asked]
-    if english:
-        items += [(q.id, english[q.id], answerable[q.id]) for q in asked if q.id in english]
+    for texts in variants:
+        items += [(q.id, texts[q.id], answerable[q.id]) for q in asked if q.id in texts]
     return abstention_training.collect(pipe, items, source)
 
 
@@ -150,13 +181,18 @@ def _pipeline(base: Pipeline, index_dir: Path) -> Pipeline:
     return Pipeline(settings, embedder=base.embedder)
 
 
-def _use_span_weights(pipeline: Pipeline, weights: dict[str, float]) -> None:
+def _answerer(pipeline: Pipeline) -> ExtractiveAnswerer:
     from rag.answering.extractive import ExtractiveAnswerer
-    from rag.answering.spans import SpanScorer
 
     answerer = pipeline.answerer("extractive")
     assert isinstance(answerer, ExtractiveAnswerer)
-    answerer.spans = SpanScorer(weights)
+    return answerer
+
+
+def _use_span_weights(pipeline: Pipeline, weights: dict[str, float]) -> None:
+    from rag.answering.spans import SpanScorer
+
+    _answerer(pipeline).spans = SpanScorer(weights)
 
 
 def _sources(gold: Sequence[GoldItem], squad: SquadData, questions: Path | None) -> dict[str, Any]:
@@ -188,20 +224,55 @@ def _write_calibration(
     data: dict[str, Any] = {}
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
+    for stale in ("thresholds_chosen", "threshold_updates"):  # about the replaced weights
+        data.pop(stale, None)
     data.update(
         {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "method": "logistic regression over the answerer's evidence "
             "(eval/abstention_training.py); thresholds by eval.calibrate.choose_threshold",
-            "sources": {
-                **_sources(gold, squad, questions),
-                "squad_folds_left_out": FOLDS,
-                "squad_folds_without_answer_sentences": FOLDS,
-            },
+            "sources": _evidence_sources(gold, squad, questions),
             "max_false_abstention": MAX_FALSE_ABSTENTION,
             "thresholds": {lang: r["threshold"] for lang, r in rates.items()},
             "rates_on_calibration_data": rates,
             "abstention": dict(sorted(weights.items())),
+        }
+    )
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def _evidence_sources(
+    gold: Sequence[GoldItem], squad: SquadData, questions: Path | None
+) -> dict[str, Any]:
+    return {
+        **_sources(gold, squad, questions),
+        "squad_questions_also_without_diacritics": True,
+        "squad_folds_left_out": FOLDS,
+        "squad_folds_without_answer_sentences": FOLDS,
+    }
+
+
+def _write_thresholds(
+    rates: dict[str, dict[str, float | int | None]],
+    gold: Sequence[GoldItem],
+    squad: SquadData,
+    questions: Path | None,
+) -> None:
+    """Only the thresholds (and the rates behind them) of the committed calibration."""
+    path = calibrate.CALIBRATION_FILE
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("threshold_updates", None)  # earlier hand-run choices, replaced by this record
+    data.update(
+        {
+            "thresholds": {lang: r["threshold"] for lang, r in rates.items()},
+            "rates_on_calibration_data": rates,
+            "max_false_abstention": MAX_FALSE_ABSTENTION,
+            "thresholds_chosen": {
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "method": "the abstention weights above kept; thresholds by "
+                "eval.abstention_training.thresholds (rag eval --calibrate --keep-weights)",
+                "sources": _evidence_sources(gold, squad, questions),
+            },
         }
     )
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")

@@ -190,6 +190,13 @@ def eval_command(
             "--questions for a second language), save them, then evaluate."
         ),
     ] = False,
+    keep_weights: Annotated[
+        bool,
+        typer.Option(
+            help="With --calibrate: keep the committed span scorer and abstention model and "
+            "only choose the per-language thresholds again (same data, same rule).",
+        ),
+    ] = False,
     train_reader: Annotated[
         bool,
         typer.Option(
@@ -281,8 +288,10 @@ def eval_command(
         return
     if reader_fold is not None:
         raise InputError("--reader-fold applies only with --train-reader")
+    if keep_weights and not calibrate:
+        raise InputError("--keep-weights applies only with --calibrate")
     if calibrate:
-        _calibrate(gold, squad, questions)
+        _calibrate(gold, squad, questions, keep_weights)
         squad = None
         questions = None
     squad_only = {
@@ -358,8 +367,11 @@ DEFAULT_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared/data/xqu
 DEFAULT_SQUAD_QUESTIONS = DEFAULT_SQUAD.with_name("xquad-en-dev-questions.json")
 
 
-def _calibrate(gold: Path, squad: Path | None, questions: Path | None) -> None:
-    """Fit and save the span scorer and the abstention model (eval/calibration_run.py)."""
+def _calibrate(
+    gold: Path, squad: Path | None, questions: Path | None, keep_weights: bool = False
+) -> None:
+    """Fit and save the span scorer and the abstention model, or (``keep_weights``) only
+    choose their thresholds again (eval/calibration_run.py)."""
     from eval.calibration_run import run_calibration
     from eval.gold import select_split
     from eval.squad import load_squad
@@ -373,17 +385,19 @@ def _calibrate(gold: Path, squad: Path | None, questions: Path | None) -> None:
         raise InputError(f"{squad}: no such SQuAD file (give one with --squad FILE)")
     pipeline = Pipeline.from_settings()
     dev = select_split(load_gold(gold), "dev")
-    with console.status("calibrating: span scorer and abstention model…"):
+    what = "thresholds" if keep_weights else "span scorer and abstention model"
+    with console.status(f"calibrating: {what}…"):
         report = run_calibration(
             pipeline, dev, pipeline.settings.docs_path, load_squad(squad), questions,
-            step=lambda message: console.log(message),
+            step=lambda message: console.log(message), keep_weights=keep_weights,
         )  # fmt: skip
     cv = report["span_cv"]
-    console.print(
-        "span scorer, cross-validated by article: "
-        + ", ".join(f"{k} F1 {v['f1']:.3f} EM {v['em']:.3f}" for k, v in cv.items()),
-        highlight=False,
-    )
+    if cv:
+        console.print(
+            "span scorer, cross-validated by article: "
+            + ", ".join(f"{k} F1 {v['f1']:.3f} EM {v['em']:.3f}" for k, v in cv.items()),
+            highlight=False,
+        )
     for lang, rates in report["thresholds"].items():
         console.print(
             f"abstention {lang}: threshold {rates['threshold']:g}, abstain "

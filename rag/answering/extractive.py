@@ -354,9 +354,14 @@ class ExtractiveAnswerer:
         }
         return f
 
+    @property
+    def abstention_weights(self) -> dict[str, float]:
+        """The abstention model's weights (calibration.json, or the defaults)."""
+        return dict(self.calibration.get("abstention") or DEFAULT_ABSTENTION)
+
     def confidence(self, features: dict[str, float]) -> float:
         """The abstention model's log-odds that the best span answers the question."""
-        weights = self.calibration.get("abstention") or DEFAULT_ABSTENTION
+        weights = self.abstention_weights
         return float(sum(weights.get(k, 0.0) * v for k, v in features.items()))
 
     # -------------------------------------------------------------------- answer

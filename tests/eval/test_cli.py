@@ -133,6 +133,42 @@ def test_calibrate_fits_and_writes_both_models(
     assert "cross-validated by article" in result.output
 
 
+def test_calibrate_keep_weights_chooses_only_the_thresholds(
+    env, gold, squad_file, english_file, tmp_path, monkeypatch
+):
+    spans_path, calibration_path = tmp_path / "span_weights.json", tmp_path / "calibration.json"
+    spans_path.write_text('{"weights": {"x": 1.0}}', "utf-8")
+    committed = {
+        "abstention": {"bias": -1.0, "dense": 2.0},
+        "thresholds": {"vi": 99.0},
+        "threshold_updates": [{"language": "vi", "to": 99.0}],
+    }
+    calibration_path.write_text(json.dumps(committed), "utf-8")
+    monkeypatch.setattr(eval.span_training, "WEIGHTS_PATH", spans_path)
+    monkeypatch.setattr(eval.calibrate, "CALIBRATION_FILE", calibration_path)
+    result = invoke(
+        "--gold", str(gold), "--mode", "bm25", "--out", str(env / "r"), "--calibrate",
+        "--keep-weights", "--squad", str(squad_file), "--questions", str(english_file),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert spans_path.read_text("utf-8") == '{"weights": {"x": 1.0}}'  # span scorer kept
+    data = json.loads(calibration_path.read_text("utf-8"))
+    assert data["abstention"] == committed["abstention"]  # weights kept
+    assert data["thresholds"] and data["thresholds"] != committed["thresholds"]
+    assert set(data["thresholds"]) == set(data["rates_on_calibration_data"])
+    chosen = data["thresholds_chosen"]
+    assert "--keep-weights" in chosen["method"]
+    assert chosen["sources"]["squad_questions_also_without_diacritics"] is True
+    assert "threshold_updates" not in data
+    assert "cross-validated" not in result.output  # nothing was fitted
+
+
+def test_keep_weights_needs_calibrate(env, gold):
+    result = invoke("--gold", str(gold), "--keep-weights")
+    assert result.exit_code == 2
+    assert "--keep-weights applies only with --calibrate" in result.output
+
+
 def test_calibrate_needs_a_squad_file(env, gold, tmp_path):
     result = invoke("--gold", str(gold), "--calibrate", "--squad", str(tmp_path / "none.json"))
     assert result.exit_code != 0
