@@ -142,10 +142,8 @@ def run_calibration(
         "abstention_examples": len(evidence),
         "thresholds": rates,
     }
-    if write and keep_weights:
-        _write_thresholds(rates, dev, squad, questions_file)
-    elif write:
-        _write_calibration(abstention, rates, dev, squad, questions_file)
+    if write:
+        _write_calibration(rates, dev, squad, questions_file, None if keep_weights else abstention)
     return report
 
 
@@ -214,28 +212,46 @@ def _span_sources(
 
 
 def _write_calibration(
-    weights: dict[str, float],
     rates: dict[str, dict[str, float | int | None]],
     gold: Sequence[GoldItem],
     squad: SquadData,
     questions: Path | None,
+    weights: dict[str, float] | None,
 ) -> None:
+    """The thresholds and the rates behind them; with ``weights``, the refitted abstention
+    model too. Without, the committed weights stay and ``thresholds_chosen`` records how the
+    thresholds were chosen for them."""
     path = calibrate.CALIBRATION_FILE
     data: dict[str, Any] = {}
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
-    for stale in ("thresholds_chosen", "threshold_updates"):  # about the replaced weights
+    # earlier threshold choices (by hand, or for other weights) are replaced by this one
+    for stale in ("thresholds_chosen", "threshold_updates"):
         data.pop(stale, None)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    sources = _evidence_sources(gold, squad, questions)
+    if weights is not None:
+        data.update(
+            {
+                "created": now,
+                "method": "logistic regression over the answerer's evidence "
+                "(eval/abstention_training.py); thresholds by eval.calibrate.choose_threshold",
+                "sources": sources,
+                "abstention": dict(sorted(weights.items())),
+            }
+        )
+    else:
+        data["thresholds_chosen"] = {
+            "created": now,
+            "method": "the abstention weights above kept; thresholds by "
+            "eval.abstention_training.thresholds (rag eval --calibrate --keep-weights)",
+            "sources": sources,
+        }
     data.update(
         {
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "method": "logistic regression over the answerer's evidence "
-            "(eval/abstention_training.py); thresholds by eval.calibrate.choose_threshold",
-            "sources": _evidence_sources(gold, squad, questions),
             "max_false_abstention": MAX_FALSE_ABSTENTION,
             "thresholds": {lang: r["threshold"] for lang, r in rates.items()},
             "rates_on_calibration_data": rates,
-            "abstention": dict(sorted(weights.items())),
         }
     )
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
@@ -250,29 +266,3 @@ def _evidence_sources(
         "squad_folds_left_out": FOLDS,
         "squad_folds_without_answer_sentences": FOLDS,
     }
-
-
-def _write_thresholds(
-    rates: dict[str, dict[str, float | int | None]],
-    gold: Sequence[GoldItem],
-    squad: SquadData,
-    questions: Path | None,
-) -> None:
-    """Only the thresholds (and the rates behind them) of the committed calibration."""
-    path = calibrate.CALIBRATION_FILE
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    data.pop("threshold_updates", None)  # earlier hand-run choices, replaced by this record
-    data.update(
-        {
-            "thresholds": {lang: r["threshold"] for lang, r in rates.items()},
-            "rates_on_calibration_data": rates,
-            "max_false_abstention": MAX_FALSE_ABSTENTION,
-            "thresholds_chosen": {
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "method": "the abstention weights above kept; thresholds by "
-                "eval.abstention_training.thresholds (rag eval --calibrate --keep-weights)",
-                "sources": _evidence_sources(gold, squad, questions),
-            },
-        }
-    )
-    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
