@@ -88,6 +88,57 @@ def fit(examples: Sequence[EvidenceExample], c: float = REGULARISATION) -> dict[
     return learned
 
 
+def language_terms(examples: Sequence[EvidenceExample], lang: str) -> list[str]:
+    """The weights that only ``lang``'s questions use: its ``lang=`` intercept and its
+    interaction terms (``vi-noaccent*coverage``…), as the examples' evidence names them."""
+    own = {k for ex in examples for k in ex.features if k.startswith(f"{lang}*")}
+    return [f"lang={lang}", *sorted(own)]
+
+
+def fit_language(
+    examples: Sequence[EvidenceExample],
+    weights: dict[str, float],
+    lang: str,
+    c: float = REGULARISATION,
+    steps: int = 50,
+) -> dict[str, float]:
+    """``weights`` with only ``lang``'s own terms (``language_terms``) fitted again on that
+    language's examples, every other weight held fixed (a logistic regression with the rest
+    of the model as an offset; Newton steps; the same class and data-set balance and L2 as
+    ``fit``, the intercept not penalised). For a language whose own evidence grew, without
+    touching what the other languages rely on."""
+    import numpy as np
+
+    mine = [ex for ex in examples if ex.lang == lang]
+    if len({ex.answerable for ex in mine}) < 2:
+        raise ValueError(f"{lang}: needs answerable and unanswerable examples")
+    from collections import Counter
+
+    terms = language_terms(mine, lang)
+    own = set(terms)
+    cells = Counter((_family(ex.source), ex.answerable) for ex in mine)
+    sample = np.array([len(mine) / (len(cells) * cells[(_family(ex.source), ex.answerable)])
+                       for ex in mine])  # fmt: skip
+    x = np.array([[ex.features.get(t, 0.0) for t in terms] for ex in mine])
+    offset = np.array(
+        [sum(weights.get(k, 0.0) * v for k, v in ex.features.items() if k not in own)
+         for ex in mine]
+    )  # fmt: skip
+    y = np.array([float(ex.answerable) for ex in mine])
+    penalty = np.full(len(terms), 1.0 / c)
+    penalty[0] = 1e-6  # the intercept (a tiny ridge keeps the Newton step defined)
+    b = np.array([weights.get(t, 0.0) for t in terms])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(offset + x @ b)))
+        gradient = x.T @ (sample * (p - y)) + penalty * b
+        hessian = (x * (sample * p * (1.0 - p))[:, None]).T @ x + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        b -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return {**weights, **{t: round(float(v), 5) for t, v in zip(terms, b, strict=True)}}
+
+
 def confidence(features: dict[str, float], weights: dict[str, float]) -> float:
     return sum(weights.get(k, 0.0) * v for k, v in features.items())
 

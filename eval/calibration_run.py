@@ -18,7 +18,9 @@ test or holdout split: those stay for measuring.
 
 ``keep_weights``: the span scorer and the abstention model stay as committed and only the
 thresholds are chosen again, by the same rule on the same data (what to run when the
-answerer's evidence changed but its weights were not refitted).
+answerer's evidence changed but its weights were not refitted); ``refit_languages``: with
+it, those languages' own terms of the abstention model are fitted again on their questions,
+every shared weight held (``abstention_training.fit_language``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def run_calibration(
     write: bool = True,
     step: Step | None = None,
     keep_weights: bool = False,
+    refit_languages: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Fit, cross-validate and (``write``) store the span weights and the abstention model
     (with ``keep_weights``, only choose the thresholds again for the committed ones).
@@ -129,22 +132,37 @@ def run_calibration(
             evidence += _squad_evidence(
                 squad_pipe, weights, cut, squad, variants, answerable, f"removed-fold{fold}"
             )
-        abstention = (
-            _answerer(seeds_pipe).abstention_weights if keep_weights
-            else abstention_training.fit(evidence)
-        )  # fmt: skip
+        if keep_weights:
+            abstention = _committed_abstention() or _answerer(seeds_pipe).abstention_weights
+            for lang in refit_languages:
+                say(f"abstention terms of {lang}")
+                abstention = abstention_training.fit_language(evidence, abstention, lang)
+        else:
+            abstention = abstention_training.fit(evidence)
     rates = abstention_training.thresholds(evidence, abstention, MAX_FALSE_ABSTENTION)
     report = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "kept_weights": keep_weights,
+        "refitted_languages": list(refit_languages),
         "span_cv": cv,
         "span_examples": len(examples),
         "abstention_examples": len(evidence),
         "thresholds": rates,
     }
     if write:
-        _write_calibration(rates, dev, squad, questions_file, None if keep_weights else abstention)
+        _write_calibration(
+            rates, dev, squad, questions_file, abstention, kept=keep_weights,
+            refitted=list(refit_languages),
+        )  # fmt: skip
     return report
+
+
+def _committed_abstention() -> dict[str, float]:
+    """The abstention weights of the calibration file being updated ({} when none)."""
+    path = calibrate.CALIBRATION_FILE
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("abstention") or {})
 
 
 def _unaccented(squad: SquadData) -> dict[str, str]:
@@ -216,11 +234,14 @@ def _write_calibration(
     gold: Sequence[GoldItem],
     squad: SquadData,
     questions: Path | None,
-    weights: dict[str, float] | None,
+    weights: dict[str, float],
+    *,
+    kept: bool = False,
+    refitted: Sequence[str] = (),
 ) -> None:
-    """The thresholds and the rates behind them; with ``weights``, the refitted abstention
-    model too. Without, the committed weights stay and ``thresholds_chosen`` records how the
-    thresholds were chosen for them."""
+    """The abstention model, its thresholds and the rates behind them. ``kept``: the weights
+    are the committed ones (but ``refitted`` languages' own terms), and ``thresholds_chosen``
+    records how they and the thresholds were chosen; otherwise a whole new fit."""
     path = calibrate.CALIBRATION_FILE
     data: dict[str, Any] = {}
     if path.exists():
@@ -230,25 +251,30 @@ def _write_calibration(
         data.pop(stale, None)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     sources = _evidence_sources(gold, squad, questions)
-    if weights is not None:
+    if not kept:
         data.update(
             {
                 "created": now,
                 "method": "logistic regression over the answerer's evidence "
                 "(eval/abstention_training.py); thresholds by eval.calibrate.choose_threshold",
                 "sources": sources,
-                "abstention": dict(sorted(weights.items())),
             }
         )
     else:
+        refit = "".join(f" --refit-language {lang}" for lang in refitted)
         data["thresholds_chosen"] = {
             "created": now,
-            "method": "the abstention weights above kept; thresholds by "
-            "eval.abstention_training.thresholds (rag eval --calibrate --keep-weights)",
+            "method": "the abstention weights above kept"
+            + (f" but the own terms of {', '.join(refitted)}, fitted again with the shared "
+               "weights held (eval.abstention_training.fit_language)" if refitted else "")
+            + "; thresholds by eval.abstention_training.thresholds "
+            f"(rag eval --calibrate --keep-weights{refit})",
+            "refitted_languages": list(refitted),
             "sources": sources,
-        }
+        }  # fmt: skip
     data.update(
         {
+            "abstention": dict(sorted(weights.items())),
             "max_false_abstention": MAX_FALSE_ABSTENTION,
             "thresholds": {lang: r["threshold"] for lang, r in rates.items()},
             "rates_on_calibration_data": rates,

@@ -197,6 +197,13 @@ def eval_command(
             "only choose the per-language thresholds again (same data, same rule).",
         ),
     ] = False,
+    refit_language: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --keep-weights: fit this language's own terms of the abstention model "
+            "again (vi, vi-noaccent or en; repeatable), the shared weights held.",
+        ),
+    ] = None,
     train_reader: Annotated[
         bool,
         typer.Option(
@@ -290,8 +297,15 @@ def eval_command(
         raise InputError("--reader-fold applies only with --train-reader")
     if keep_weights and not calibrate:
         raise InputError("--keep-weights applies only with --calibrate")
+    refit = list(refit_language or [])
+    if refit and not keep_weights:
+        raise InputError("--refit-language applies only with --calibrate --keep-weights")
+    unknown = sorted(set(refit) - {"vi", "vi-noaccent", "en"})
+    if unknown:
+        raise InputError(f"--refit-language: unknown language {unknown[0]!r} "
+                         "(use vi, vi-noaccent or en)")  # fmt: skip
     if calibrate:
-        _calibrate(gold, squad, questions, keep_weights)
+        _calibrate(gold, squad, questions, keep_weights, refit)
         squad = None
         questions = None
     squad_only = {
@@ -368,7 +382,11 @@ DEFAULT_SQUAD_QUESTIONS = DEFAULT_SQUAD.with_name("xquad-en-dev-questions.json")
 
 
 def _calibrate(
-    gold: Path, squad: Path | None, questions: Path | None, keep_weights: bool = False
+    gold: Path,
+    squad: Path | None,
+    questions: Path | None,
+    keep_weights: bool = False,
+    refit_languages: list[str] | None = None,
 ) -> None:
     """Fit and save the span scorer and the abstention model, or (``keep_weights``) only
     choose their thresholds again (eval/calibration_run.py)."""
@@ -390,6 +408,7 @@ def _calibrate(
         report = run_calibration(
             pipeline, dev, pipeline.settings.docs_path, load_squad(squad), questions,
             step=lambda message: console.log(message), keep_weights=keep_weights,
+            refit_languages=refit_languages or [],
         )  # fmt: skip
     cv = report["span_cv"]
     if cv:

@@ -163,6 +163,47 @@ def test_calibrate_keep_weights_chooses_only_the_thresholds(
     assert "cross-validated" not in result.output  # nothing was fitted
 
 
+def test_calibrate_refit_language_fits_only_that_languages_terms(
+    env, gold, squad_file, english_file, tmp_path, monkeypatch
+):
+    calibration_path = tmp_path / "calibration.json"
+    committed = {
+        "abstention": {"bias": -1.0, "dense": 2.0, "vi*dense": 0.5, "lang=vi-noaccent": 0.0,
+                       "vi-noaccent*dense": 0.0},
+        "thresholds": {"vi": 0.0},
+    }  # fmt: skip
+    calibration_path.write_text(json.dumps(committed), "utf-8")
+    monkeypatch.setattr(eval.span_training, "WEIGHTS_PATH", tmp_path / "span_weights.json")
+    monkeypatch.setattr(eval.calibrate, "CALIBRATION_FILE", calibration_path)
+    result = invoke(
+        "--gold", str(gold), "--mode", "bm25", "--out", str(env / "r"), "--calibrate",
+        "--keep-weights", "--refit-language", "vi-noaccent",
+        "--squad", str(squad_file), "--questions", str(english_file),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(calibration_path.read_text("utf-8"))
+    weights = data["abstention"]
+    for shared in ("bias", "dense", "vi*dense"):
+        assert weights[shared] == committed["abstention"][shared]
+    refitted = {k: v for k, v in weights.items() if k.startswith(("vi-noaccent*", "lang=vi-no"))}
+    assert refitted and refitted != {"lang=vi-noaccent": 0.0, "vi-noaccent*dense": 0.0}
+    assert data["thresholds_chosen"]["refitted_languages"] == ["vi-noaccent"]
+    assert "--refit-language vi-noaccent" in data["thresholds_chosen"]["method"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--refit-language", "vi"), "--refit-language applies only with --calibrate --keep"),
+        (("--calibrate", "--keep-weights", "--refit-language", "fr"), "unknown language 'fr'"),
+    ],
+)
+def test_refit_language_is_checked(env, gold, args, message):
+    result = invoke("--gold", str(gold), *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
 def test_keep_weights_needs_calibrate(env, gold):
     result = invoke("--gold", str(gold), "--keep-weights")
     assert result.exit_code == 2
