@@ -30,10 +30,11 @@ RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag ingest seeds
 # abstention floor 0.50: 7 of the 11 unanswerable test questions are refused (measured
 # 2026-12-01 with the answer-kind checks, eval/README.md); the floor leaves room for one
 # more answered on another CPU (int8 products differ with and without VNNI). Accuracy 0.850,
-# false abstention 0.025 since the thresholds were chosen again (2026-12-07).
+# abstention 0.727, false abstention 0.025 since the unaccented terms and the thresholds
+# were fitted again (2026-12-07).
 RAG_INDEX_DIR="$eval_index/index" .venv/bin/rag eval --split test --mode hybrid \
   --out "$eval_index/report" \
-  --min-hit5 0.95 --min-accuracy 0.78 --min-abstain 0.50 --max-false-abstain 0.08
+  --min-hit5 0.95 --min-accuracy 0.78 --min-abstain 0.60 --max-false-abstain 0.08
 
 # The LLM path (issue 16): the bundled 0.5B model restates the extractive answer on the first
 # 10 test questions; the report gives its own accuracy, acceptance by the grounding check,
@@ -55,10 +56,10 @@ if [ -f "$xquad/xquad-vi-dev.json" ]; then
   # AVX-512 VNNI (its int8 kernels round differently; eval/README.md)
   "${squad[@]}" "${english[@]}" --out "$eval_index/xquad-en" \
     --min-f1 0.42 --min-em 0.30 --min-contains 0.58 --min-hit1 0.82 --max-false-abstain 0.10
-  # unaccented: F1 / EM / contains / false abstention 0.534 / 0.393 / 0.782 / 0.025 since its
+  # unaccented: F1 / EM / contains / false abstention 0.527 / 0.390 / 0.768 / 0.045 since its
   # terms and threshold rest on the XQuAD questions too (2026-12-07, eval/README.md)
   "${squad[@]}" --strip-accents --out "$eval_index/xquad-vi-noaccent" \
-    --min-f1 0.50 --min-em 0.36 --min-contains 0.74 --min-hit1 0.88 --max-false-abstain 0.06
+    --min-f1 0.50 --min-em 0.36 --min-contains 0.74 --min-hit1 0.88 --max-false-abstain 0.07
   "${squad[@]}" --holdout-articles 4 --out "$eval_index/xquad-vi-holdout" \
     --min-abstain 0.92 --max-false-abstain 0.08
   # English held out: 0.678 since English passages and sentences are chosen by token meaning
