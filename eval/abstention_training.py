@@ -64,22 +64,27 @@ def _family(source: str) -> str:
     return source.split("-fold")[0]
 
 
-def fit(examples: Sequence[EvidenceExample], c: float = REGULARISATION) -> dict[str, float]:
-    """Logistic-regression weights (answerable = 1). Each data set and, within it, each class
-    weighs the same, so a small gold set counts as much as a large SQuAD set."""
+def balance(examples: Sequence[EvidenceExample]) -> list[float]:
+    """Sample weights under which each data set and, within it, each class weighs the same
+    (so a small gold set counts as much as a large SQuAD set); they sum to the count."""
     from collections import Counter
 
+    cells = Counter((_family(ex.source), ex.answerable) for ex in examples)
+    return [len(examples) / (len(cells) * cells[(_family(ex.source), ex.answerable)])
+            for ex in examples]  # fmt: skip
+
+
+def fit(examples: Sequence[EvidenceExample], c: float = REGULARISATION) -> dict[str, float]:
+    """Logistic-regression weights (answerable = 1), examples weighed by ``balance``."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
     if len({ex.answerable for ex in examples}) < 2:
         raise ValueError("abstention needs answerable and unanswerable examples")
-    cells = Counter((_family(ex.source), ex.answerable) for ex in examples)
     vectorizer = DictVectorizer(sparse=False)
     x = vectorizer.fit_transform([ex.features for ex in examples])
     y = [int(ex.answerable) for ex in examples]
-    weights = [len(examples) / (len(cells) * cells[(_family(ex.source), ex.answerable)])
-               for ex in examples]  # fmt: skip
+    weights = balance(examples)
     model = LogisticRegression(C=c, max_iter=5000)
     model.fit(x, y, sample_weight=weights)
     names = vectorizer.get_feature_names_out()
@@ -104,21 +109,17 @@ def fit_language(
 ) -> dict[str, float]:
     """``weights`` with only ``lang``'s own terms (``language_terms``) fitted again on that
     language's examples, every other weight held fixed (a logistic regression with the rest
-    of the model as an offset; Newton steps; the same class and data-set balance and L2 as
-    ``fit``, the intercept not penalised). For a language whose own evidence grew, without
-    touching what the other languages rely on."""
+    of the model as an offset; Newton steps; the same ``balance`` and L2 as ``fit``, the
+    intercept not penalised; scikit-learn's LogisticRegression takes no offset). For a
+    language whose own evidence grew, without touching what the other languages rely on."""
     import numpy as np
 
     mine = [ex for ex in examples if ex.lang == lang]
     if len({ex.answerable for ex in mine}) < 2:
         raise ValueError(f"{lang}: needs answerable and unanswerable examples")
-    from collections import Counter
-
     terms = language_terms(mine, lang)
     own = set(terms)
-    cells = Counter((_family(ex.source), ex.answerable) for ex in mine)
-    sample = np.array([len(mine) / (len(cells) * cells[(_family(ex.source), ex.answerable)])
-                       for ex in mine])  # fmt: skip
+    sample = np.array(balance(mine))
     x = np.array([[ex.features.get(t, 0.0) for t in terms] for ex in mine])
     offset = np.array(
         [sum(weights.get(k, 0.0) * v for k, v in ex.features.items() if k not in own)

@@ -21,6 +21,7 @@ from rich.table import Table
 from eval.gold import DEFAULT_GOLD, load_gold
 from rag.cli.common import console, fail, friendly_errors, is_interactive
 from rag.errors import InputError
+from rag.language import LANGUAGES
 
 SPLIT_CHOICES = ("dev", "test", "holdout", "all")
 MODE_CHOICES = ("hybrid", "dense", "bm25", "all")
@@ -300,10 +301,10 @@ def eval_command(
     refit = list(refit_language or [])
     if refit and not keep_weights:
         raise InputError("--refit-language applies only with --calibrate --keep-weights")
-    unknown = sorted(set(refit) - {"vi", "vi-noaccent", "en"})
+    unknown = sorted(set(refit) - set(LANGUAGES))
     if unknown:
         raise InputError(f"--refit-language: unknown language {unknown[0]!r} "
-                         "(use vi, vi-noaccent or en)")  # fmt: skip
+                         f"(use {', '.join(LANGUAGES)})")  # fmt: skip
     if calibrate:
         _calibrate(gold, squad, questions, keep_weights, refit)
         squad = None

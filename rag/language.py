@@ -11,6 +11,7 @@ from rag.textnorm import strip_diacritics, syllables
 VI = "vi"
 VI_NOACCENT = "vi-noaccent"
 EN = "en"
+LANGUAGES = (VI, VI_NOACCENT, EN)
 
 ENGLISH_WORDS = frozenset(
     "the a an of in on at to for and or is was were are be been did does do has have had what "

@@ -361,7 +361,7 @@ class ExtractiveAnswerer:
 
     def confidence(self, features: dict[str, float]) -> float:
         """The abstention model's log-odds that the best span answers the question."""
-        weights = self.abstention_weights
+        weights = self.calibration.get("abstention") or DEFAULT_ABSTENTION  # per question: no copy
         return float(sum(weights.get(k, 0.0) * v for k, v in features.items()))
 
     # -------------------------------------------------------------------- answer
