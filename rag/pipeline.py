@@ -295,9 +295,11 @@ class Pipeline:
         query.timings_ms["embed"] = (time.perf_counter() - started) * 1000
         hits = retriever.retrieve(query, top_k)
         vector = query_vector(query, self.embedder)  # answerers and abstention use cosine
-        vectors = index.snapshot.vectors
+        snapshot = index.snapshot
         hits = [
-            h if h.dense is not None else Hit(h.row, h.score, float(vectors[h.row] @ vector))
+            h
+            if h.dense is not None
+            else Hit(h.row, h.score, float(snapshot.vector(h.row) @ vector))
             for h in hits
         ]
         query.timings_ms["search"] = (time.perf_counter() - started) * 1000 - query.timings_ms.get(

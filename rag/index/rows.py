@@ -96,6 +96,10 @@ class LazyRows(Sequence[T]):
         for i in range(len(self)):
             yield self._read(self._rows.row(i))
 
+    def release(self) -> None:
+        """Drop the file's pages a scan of the rows mapped into this process."""
+        self._rows.release()
+
 
 class LazyMapping(Mapping[str, T]):
     """Rows of a JSONL file keyed by their ``doc_id``, parsed on access."""
@@ -117,3 +121,9 @@ class LazyMapping(Mapping[str, T]):
 
     def __len__(self) -> int:
         return len(self._at)
+
+    def release(self) -> None:
+        """Drop the file's pages a scan of the rows mapped into this process (they stay
+        in the page cache): reading every n-th document maps most of the file, since the
+        kernel maps the pages around each one read (at 1M chunks, 521 of 734 MB)."""
+        self._rows.release()

@@ -11,6 +11,7 @@ from pathlib import Path
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexMismatchError
+from rag.index.rows import LazyMapping
 from rag.index.store import IndexSnapshot
 from rag.index.vector_index import (
     MILVUS,
@@ -148,4 +149,6 @@ class SearchableIndex:
                 step = max(1, math.ceil(mean * len(ids) / max_chars))
             docs = (documents[d] for d in ids[::step])
             self._restorer = DiacriticRestorer(d.title + "\n" + d.text for d in docs)
+            if isinstance(documents, LazyMapping):
+                documents.release()
         return self._restorer

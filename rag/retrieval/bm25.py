@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -107,6 +108,19 @@ class Bm25Index:
         known = [t for t in tokens if t in model.vocab_dict]
         if not known:
             return np.zeros(self.size, np.float32)
+        split = _split_scorer() if self.size >= JIT_MIN_CHUNKS else None
+        # one parallel run per process at a time (see _split_scorer)
+        if (
+            split is not None
+            and model.nonoccurrence_array is None
+            and _SPLIT_LOCK.acquire(blocking=False)
+        ):
+            try:
+                ids = np.asarray([model.vocab_dict[t] for t in known], dtype=np.int64)
+                m = model.scores
+                return split(m["data"], m["indptr"], m["indices"], self.size, ids, _threads())
+            finally:
+                _SPLIT_LOCK.release()
         return np.asarray(model.get_scores(known), dtype=np.float32)
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
@@ -120,14 +134,49 @@ class Bm25Index:
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` best rows, best first, ties by row (as a stable sort of all would give);
-    a partial selection first, so the cost at 1M chunks is a pass, not a sort."""
-    if k < len(scores):
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        candidates = np.flatnonzero(scores >= kth)  # every tie at the k-th score
+    at 1M chunks a comparison pass against a threshold read off a sample
+    (``_sampled_candidates``), else a partial selection: a pass, not a sort."""
+    n = len(scores)
+    if k >= n:
+        candidates = np.arange(n)
     else:
-        candidates = np.arange(len(scores))
+        found = _sampled_candidates(scores, k)
+        if found is None:
+            kth = np.partition(scores, n - k)[n - k]
+            found = np.flatnonzero(scores >= kth)  # every tie at the k-th score
+        candidates = found
     order = np.lexsort((candidates, -scores[candidates]))
     return candidates[order][:k]
+
+
+SAMPLE_SIZE = 4096
+"""Scores read, evenly spaced, to guess a threshold for ``top_rows``."""
+SAMPLE_MARGIN = 4
+"""The threshold is set where about this many times ``k`` rows are expected above it."""
+
+
+def _sampled_candidates(scores: np.ndarray, k: int) -> np.ndarray | None:
+    """The rows scoring above a threshold guessed from every ``n / SAMPLE_SIZE``-th score,
+    when at least ``k`` do: then the ``k``-th best score is above the threshold too, so
+    they hold every row a full partial selection would keep, ties included, and finding
+    them is one comparison pass over the scores (at 1M chunks ~0.3 ms against ~6 ms for
+    ``np.partition``). Also the rows at the threshold, when fewer than ``k`` are above it
+    and the threshold is not shared by a large part of the rows. None when the scores are
+    too few to sample or the guess fails; ``top_rows`` then partitions them all."""
+    n = len(scores)
+    step = n // SAMPLE_SIZE
+    if step < 2:
+        return None
+    sample = scores[::step]
+    rank = -(-SAMPLE_MARGIN * k // step) + 1  # the sample's rank-th best score
+    if rank > len(sample):
+        return None
+    threshold = np.partition(sample, len(sample) - rank)[len(sample) - rank]
+    above = np.flatnonzero(scores > threshold)
+    if len(above) >= k:
+        return above
+    at_least = np.flatnonzero(scores >= threshold)
+    return at_least if k <= len(at_least) <= n // 8 else None
 
 
 JIT_MIN_CHUNKS = 100_000
@@ -149,14 +198,67 @@ def _jit_scorer() -> Callable[..., np.ndarray] | None:
 
 
 def _compile_scorer(*models: bm25s.BM25) -> None:
-    """What ``BM25.activate_numba_scorer`` does, with one compiled loop for both fields;
-    compiled here, at load, rather than on the first question."""
+    """What ``BM25.activate_numba_scorer`` does, with one compiled loop for both fields,
+    and the split loop below; compiled here, at load, rather than on the first question."""
     scorer = _jit_scorer()
     if scorer is None:
         return
     for model in models:
         model._compute_relevance_from_scores = scorer
     models[0].get_scores_from_ids([0])
+    split = _split_scorer()
+    if split is not None:
+        m = models[0].scores
+        split(m["data"], m["indptr"], m["indices"], 1, np.zeros(1, np.int64), _threads())
+
+
+_SPLIT_LOCK = threading.Lock()
+
+
+def _threads() -> int:
+    from numba import get_num_threads
+
+    return int(get_num_threads())
+
+
+@functools.cache
+def _split_scorer() -> Callable[..., np.ndarray] | None:
+    """BM25 scores summed over the chunks in ``parts`` ranges of rows at once, one thread
+    each (numba ``prange``; None without numba or with one core). Each range takes, for
+    each query syllable, the part of its postings that falls in it (postings are sorted by
+    row), so no two threads add to the same score, and every score is summed in the same
+    order as the one-thread loop: the same floats. At 1M chunks, 5.3 -> 2.7 ms a question
+    on two cores (docs/scaling.md). Only one parallel run at a time per process
+    (``_SPLIT_LOCK``): numba's default thread pool does not take concurrent launches, so
+    a server thread that finds it busy sums on its own thread."""
+    try:
+        from numba import njit, prange
+    except ImportError:
+        return None
+    if _threads() < 2:
+        return None
+
+    def split_sum(
+        data: np.ndarray,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        num_docs: int,
+        ids: np.ndarray,
+        parts: int,
+    ) -> np.ndarray:
+        scores = np.zeros(num_docs, np.float32)
+        for part in prange(parts):
+            low = num_docs * part // parts
+            high = num_docs * (part + 1) // parts
+            for t in ids:
+                start, end = indptr[t], indptr[t + 1]
+                first = start + np.searchsorted(indices[start:end], low)
+                last = start + np.searchsorted(indices[start:end], high)
+                for j in range(first, last):
+                    scores[indices[j]] += data[j]
+        return scores
+
+    return cast(Callable[..., np.ndarray], njit(parallel=True, nogil=True)(split_sum))
 
 
 class _TokenIds:

@@ -93,3 +93,19 @@ def test_the_scan_at_load_leaves_the_file_out_of_the_process_resident_memory(tmp
     rows = LazyMapping(JsonlRows(path), dict)  # scans every line (offsets, then doc ids)
     assert _resident_kb(path) < 256  # dropped from this process, still in the page cache
     assert rows["d"]["doc_id"] == "d" and len(rows) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
+def test_a_scan_of_the_rows_after_load_can_be_dropped_from_resident_memory(tmp_path: Path):
+    path = tmp_path / "docs.jsonl"
+    rows_text = [
+        json.dumps({"doc_id": f"d{i}", "text": "hội nghị " * 200}, ensure_ascii=False)
+        for i in range(2000)
+    ]
+    path.write_text("\n".join(rows_text) + "\n", encoding="utf-8")  # ~4 MB
+    rows = LazyMapping(JsonlRows(path), dict)
+    assert sum(len(str(rows[k]["text"])) for k in list(rows)[::3]) > 0  # every 3rd row read
+    assert _resident_kb(path) > 1024  # the kernel mapped most of the file
+    rows.release()
+    assert _resident_kb(path) < 256
+    assert rows["d7"]["doc_id"] == "d7"  # still readable

@@ -88,3 +88,17 @@ def test_a_generation_never_made_live_does_not_displace_the_previous_one(tmp_pat
     assert third == "gen-000003"
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == [first, third]
     assert not list(tmp_path.glob(".CURRENT.tmp-*"))
+
+
+def test_a_vector_row_is_read_from_the_file_as_the_mapping_holds_it(tmp_path):
+    store = IndexStore(tmp_path)
+    vectors = np.random.default_rng(0).random((50, 4)).astype(np.float32)
+    snapshot = _snapshot(50)
+    store.commit(IndexSnapshot(snapshot.manifest, snapshot.documents, snapshot.chunks, vectors), {})
+    loaded = store.load()
+    assert isinstance(loaded.vectors, np.memmap)
+    for row in (0, 17, 49):
+        np.testing.assert_array_equal(loaded.vector(row), vectors[row])
+    sliced = IndexSnapshot(loaded.manifest, {}, [], loaded.vectors[10:])  # not the whole file
+    np.testing.assert_array_equal(sliced.vector(0), vectors[10])
+    np.testing.assert_array_equal(_snapshot(3).vector(2), np.ones(4, np.float32))

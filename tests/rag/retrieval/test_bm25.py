@@ -102,3 +102,71 @@ def test_a_large_index_scores_with_the_compiled_loop_and_gets_the_same_scores(
     assert plain._accented._compute_relevance_from_scores is not bm25._jit_scorer()
     for query in ["Hội nghị ngoại giao 32", "hoi nghi doi ngoai", "số 19"]:
         np.testing.assert_allclose(compiled.scores(query), plain.scores(query), rtol=1e-6)
+
+
+def _top_rows_by_partition(scores: np.ndarray, k: int) -> np.ndarray:
+    """What ``top_rows`` must return: a stable sort of all rows by score, cut at k."""
+    return np.lexsort((np.arange(len(scores)), -scores))[:k]
+
+
+@pytest.mark.parametrize("n", [5, 900, 20_000, 300_000])
+@pytest.mark.parametrize("k", [1, 5, 30, 200])
+def test_top_rows_is_a_stable_sort_cut_at_k_whatever_the_scores(n, k):
+    from rag.retrieval.bm25 import top_rows
+
+    rng = np.random.default_rng(n + k)
+    shapes = {
+        "spread": rng.random(n).astype(np.float32),
+        "mostly zero": np.where(rng.random(n) < 0.999, 0.0, rng.random(n)).astype(np.float32),
+        "few values": rng.integers(0, 4, n).astype(np.float32),  # ties at every cut
+        "all zero": np.zeros(n, np.float32),
+        "rising": np.arange(n, dtype=np.float32),  # the sample misses the best rows
+    }
+    for name, scores in shapes.items():
+        got = top_rows(scores, k)
+        np.testing.assert_array_equal(got, _top_rows_by_partition(scores, k), err_msg=name)
+
+
+def test_top_rows_finds_the_best_from_a_sample_at_a_million_rows(monkeypatch):
+    from rag.retrieval import bm25
+
+    scores = np.random.default_rng(0).random(1_000_000).astype(np.float32)
+    monkeypatch.setattr(np, "partition", _no_full_partition(np.partition, len(scores)))
+    np.testing.assert_array_equal(bm25.top_rows(scores, 30), _top_rows_by_partition(scores, 30))
+
+
+def _no_full_partition(partition, n):
+    def checked(a, kth, *args, **kwargs):
+        assert len(a) < n, "the full scores were partitioned"
+        return partition(a, kth, *args, **kwargs)
+
+    return checked
+
+
+def test_the_split_loop_sums_the_same_floats_from_any_number_of_threads(monkeypatch):
+    pytest.importorskip("numba")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.retrieval import bm25
+
+    rng = np.random.default_rng(3)
+    words = [f"s{j}" for j in range(400)]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(5, 40)))) for _ in range(2000)]
+    index = Bm25Index.build(texts)
+    split = bm25._split_scorer()
+    if split is None:
+        pytest.skip("one core: no split loop")
+    queries = [" ".join(rng.choice(words, size=6)) for _ in range(30)]
+    expected = [index.scores(q) for q in queries]  # below JIT_MIN_CHUNKS: bm25s's own loop
+    monkeypatch.setattr(bm25, "JIT_MIN_CHUNKS", 1)
+    for query, want in zip(queries, expected, strict=True):
+        np.testing.assert_array_equal(index.scores(query), want)
+    model = index._accented
+    m = model.scores
+    ids = np.asarray([model.vocab_dict[t] for t in queries[0].split()], dtype=np.int64)
+    for parts in (1, 3, 7):
+        got = split(m["data"], m["indptr"], m["indices"], index.size, ids, parts)
+        np.testing.assert_array_equal(got, expected[0])
+    with ThreadPoolExecutor(4) as pool:  # concurrent questions: one splits, the rest wait not
+        for got, want in zip(pool.map(index.scores, queries * 3), expected * 3, strict=True):
+            np.testing.assert_array_equal(got, want)
