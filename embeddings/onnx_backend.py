@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,8 +34,39 @@ SEQUENTIAL_TOKENISE = 8
 threads (rayon), and the lean tokenizer's Python step then waits for the GIL there."""
 
 
-def word_embeddings(safetensors_file: Path, name: str) -> np.ndarray:
-    """Tensor ``name`` of a safetensors file as a read-only memory map (no copy)."""
+class FileRows:
+    """Rows of a float32 matrix stored in a file, read with ``pread`` when asked for.
+
+    Indexing a memory map of the file instead maps the pages around every row touched into
+    the process (up to megabytes each where the page cache holds large folios): a server's
+    RSS grew by ~90 MB of the 384 MB word-embedding matrix over a few hundred questions
+    (issue 13's per-worker memory). Indexed like the array: ``rows[ids]`` has shape
+    ``ids.shape + (columns,)``.
+    """
+
+    def __init__(self, path: Path, offset: int, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        self._offset = offset
+        self._width = 4 * shape[1]
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def __getitem__(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        if unique.size and (unique[0] < 0 or unique[-1] >= self.shape[0]):
+            raise IndexError(f"row out of range 0..{self.shape[0] - 1}")
+        raw = b"".join(
+            os.pread(self._fd, self._width, self._offset + int(row) * self._width) for row in unique
+        )
+        if len(raw) != len(unique) * self._width:
+            raise ValueError("the file is shorter than its header says")
+        rows = np.frombuffer(raw, np.float32).reshape(len(unique), self.shape[1])
+        return rows[inverse.reshape(ids.shape)]
+
+
+def word_embeddings(safetensors_file: Path, name: str) -> FileRows:
+    """Tensor ``name`` (2-D, float32) of a safetensors file, its rows read on demand."""
     with safetensors_file.open("rb") as fh:
         (header_len,) = struct.unpack("<Q", fh.read(8))
         header = json.loads(fh.read(header_len))
@@ -43,9 +75,9 @@ def word_embeddings(safetensors_file: Path, name: str) -> np.ndarray:
         raise ValueError(f"{name} is {entry['dtype']}, expected F32")
     start, end = entry["data_offsets"]
     shape = tuple(int(x) for x in entry["shape"])
-    if end - start != 4 * int(np.prod(shape)):
+    if len(shape) != 2 or end - start != 4 * int(np.prod(shape)):
         raise ValueError(f"{name}: size does not match its shape")
-    return np.memmap(safetensors_file, np.float32, "r", offset=8 + header_len + start, shape=shape)
+    return FileRows(safetensors_file, 8 + header_len + start, (shape[0], shape[1]))
 
 
 class OnnxEncoder:
