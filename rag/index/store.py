@@ -18,8 +18,6 @@ live and intact; readers never see a half-written index.
 from __future__ import annotations
 
 import json
-import mmap
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.atomic import exclusive_lock, fsync_dir, fsync_tree, write_text_atomic
+from embeddings.file_rows import FileRows
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexMismatchError, IndexMissingError
@@ -52,24 +51,19 @@ class IndexSnapshot:
     vectors: np.ndarray
     generation: str | None = None
     path: Path | None = None
+    vector_rows: FileRows | None = None  # the rows of vectors.npy, when loaded from disk
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
 
     def vector(self, row: int) -> np.ndarray:
-        """One chunk's vector. From a memory-mapped ``vectors.npy`` it is read from the
-        file, not through the mapping: the kernel maps up to megabytes of pages around each
-        one touched, so a few rows per question mapped ~3 MB each into every worker (380
-        MB after 134 questions at 1M chunks)."""
-        vectors = self.vectors
-        if not isinstance(vectors, np.memmap) or vectors.filename is None:
-            return np.asarray(vectors[row])
-        if not isinstance(vectors.base, mmap.mmap):  # a slice: its offset is not its own
-            return np.asarray(vectors[row])
-        width = vectors.shape[1] * vectors.itemsize
-        with open(vectors.filename, "rb") as fh:
-            raw = os.pread(fh.fileno(), width, vectors.offset + row * width)
-        return np.frombuffer(raw, vectors.dtype)
+        """One chunk's vector. A loaded generation reads it from ``vectors.npy`` with
+        ``pread`` (``vector_rows``), not through the memory map: the kernel maps up to
+        megabytes of pages around each one touched, so a few rows per question mapped ~3 MB
+        each into every worker (380 MB after 134 questions at 1M chunks)."""
+        if self.vector_rows is not None:
+            return self.vector_rows[[row]][0]
+        return np.asarray(self.vectors[row])
 
 
 class IndexStore:
@@ -108,7 +102,12 @@ class IndexStore:
             ) from exc
         if len(chunks) != len(vectors):
             raise IndexMismatchError(f"index at {path} is inconsistent; run `rag ingest --rebuild`")
-        return IndexSnapshot(manifest, documents, chunks, vectors, gen, path)
+        vector_rows = (
+            FileRows(path / "vectors.npy", int(vectors.offset), (len(vectors), vectors.shape[1]))
+            if vectors.dtype == np.float32 and vectors.flags.c_contiguous
+            else None
+        )
+        return IndexSnapshot(manifest, documents, chunks, vectors, gen, path, vector_rows)
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
