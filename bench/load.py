@@ -351,9 +351,7 @@ def ask_p50(base_url: str, questions: list[str], runs: int, args: argparse.Names
             times = []
             for q in questions:
                 t0 = time.perf_counter()
-                r = client.post(
-                    ROUTE, json={"question": q, "top_k": args.top_k, "mode": args.mode}
-                )
+                r = client.post(ROUTE, json={"question": q, "top_k": args.top_k, "mode": args.mode})
                 times.append((time.perf_counter() - t0) * 1000)
                 if r.status_code != 200:
                     raise SystemExit(f"{ROUTE} answered {r.status_code}: {r.text[:200]}")
