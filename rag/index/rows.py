@@ -96,10 +96,6 @@ class LazyRows(Sequence[T]):
         for i in range(len(self)):
             yield self._read(self._rows.row(i))
 
-    def release(self) -> None:
-        """Drop the file's pages a scan of the rows mapped into this process."""
-        self._rows.release()
-
 
 class LazyMapping(Mapping[str, T]):
     """Rows of a JSONL file keyed by their ``doc_id``, parsed on access."""
