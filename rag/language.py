@@ -23,6 +23,24 @@ ENGLISH_WORDS = frozenset(
 )
 
 
+# The Vietnamese question phrases by the kind of thing they ask for (longest first within a
+# kind): the closed class of the language's grammar, not a list shaped on any corpus. The
+# answerer reads them to locate the asked slot (``rag.answering.wh``); the diacritic
+# restorer knows them, since documents, written as statements, rarely hold them.
+VI_QUESTION_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (kind, tuple(phrases.split("|")))
+    for kind, phrases in (
+        ("number", "bao nhiêu|mấy"),
+        ("when", "khi nào|bao giờ|lúc nào|ngày nào|năm nào|tháng nào|thời gian nào|thời điểm nào"),
+        ("where", "ở đâu|tại đâu|nơi nào|chỗ nào|đâu"),
+        ("why", "tại sao|vì sao|sao"),
+        ("how", "như thế nào|thế nào|bằng cách nào|ra sao"),
+        ("who", "ai|người nào"),
+        ("what", "cái gì|gì|nào"),
+    )
+)
+
+
 def has_diacritics(text: str) -> bool:
     return strip_diacritics(text) != text
 

@@ -12,25 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.language import has_diacritics
+from rag.language import VI_QUESTION_PHRASES, has_diacritics
 from rag.textnorm import fold, normalize_text
 
 WH_CLASSES = ("who", "when", "where", "number", "why", "how", "what")
 
-# Vietnamese question phrases (longest first within a class) and their class. Matched with
-# diacritics when the question has them ("mấy" is not "máy", "đâu" is not "đầu").
+# Vietnamese question phrases (longest first within a class, ``rag.language``) and their
+# class. Matched with diacritics when the question has them ("mấy" is not "máy", "đâu" is
+# not "đầu").
 _VI_WH: tuple[tuple[str, str], ...] = tuple(
-    (phrase, cls)
-    for cls, phrases in (
-        ("number", "bao nhiêu|mấy"),
-        ("when", "khi nào|bao giờ|lúc nào|ngày nào|năm nào|tháng nào|thời gian nào|thời điểm nào"),
-        ("where", "ở đâu|tại đâu|nơi nào|chỗ nào|đâu"),
-        ("why", "tại sao|vì sao|sao"),
-        ("how", "như thế nào|thế nào|bằng cách nào|ra sao"),
-        ("who", "ai|người nào"),
-        ("what", "cái gì|gì|nào"),
-    )
-    for phrase in phrases.split("|")
+    (phrase, cls) for cls, phrases in VI_QUESTION_PHRASES for phrase in phrases
 )
 _EN_WH: tuple[tuple[str, str], ...] = (
     ("how many", "number"),

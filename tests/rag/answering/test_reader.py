@@ -125,6 +125,15 @@ def test_reader_reads_an_unaccented_question_with_its_diacritics_restored(pipeli
     assert "Hội nghị" in read or "hội nghị" in read
 
 
+@pytest.mark.parametrize(
+    "typed", ["Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào ", "Which day?"]
+)
+def test_reader_reads_a_question_ending_in_a_question_mark(pipeline, fake, typed):
+    pipeline.ask(typed)
+    assert fake.calls == 1
+    assert fake.questions[0] == typed.rstrip() + ("" if typed.rstrip().endswith("?") else "?")
+
+
 def test_ranked_token_spans_are_the_best_spans_in_order():
     rng = np.random.default_rng(0)
     start, end = rng.normal(size=12), rng.normal(size=12)
