@@ -8,18 +8,39 @@ scored on the folded field, so "hoi nghi ngoai giao" finds "Hội nghị ngoại
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import sys
 import threading
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import cast
 
-import bm25s
 import numpy as np
 
 from rag.textnorm import strip_diacritics, syllables
+
+
+@contextlib.contextmanager
+def _numba_hidden() -> Iterator[None]:
+    """Imports inside take numba for not installed, unless something imported it already.
+    ``bm25s`` imports numba (and llvmlite: ~56 MB resident) whenever it is installed, and
+    every server worker would hold it, though only indexes of ``JIT_MIN_CHUNKS`` chunks use
+    it; ``_jit_scorer`` and ``_split_scorer`` import it themselves when they do."""
+    if "numba" in sys.modules:
+        yield
+        return
+    sys.modules["numba"] = None  # type: ignore[assignment]  # import numba -> ImportError
+    try:
+        yield
+    finally:
+        del sys.modules["numba"]
+
+
+with _numba_hidden():
+    import bm25s
 
 ARTIFACT = "bm25"
 STORE = "bm25s"

@@ -36,3 +36,22 @@ def test_vietnamese_syllables(word):
 @pytest.mark.parametrize("word", ["super", "bowl", "practiced", "who", "river", "XLIX"])
 def test_not_vietnamese_syllables(word):
     assert not vietnamese_syllable(word)
+
+
+_STOP_WORDS_ALONE = """
+import sys
+from rag.language import english_stop_words
+words = english_stop_words()
+assert "sklearn" not in sys.modules, "reading the stop words imported scikit-learn"
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+assert words == ENGLISH_STOP_WORDS and "which" in words and "hội" not in words
+"""
+
+
+def test_english_stop_words_are_scikit_learns_without_importing_scikit_learn():
+    """Importing scikit-learn's text module loads ~1000 modules (~100 MB in each worker)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _STOP_WORDS_ALONE], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -104,6 +104,33 @@ def test_a_large_index_scores_with_the_compiled_loop_and_gets_the_same_scores(
         np.testing.assert_allclose(compiled.scores(query), plain.scores(query), rtol=1e-6)
 
 
+_WITHOUT_NUMBA_UNTIL_NEEDED = """
+import sys
+import numpy as np
+from rag.retrieval import bm25
+assert "numba" not in sys.modules, "importing the BM25 module loaded numba"
+index = bm25.Bm25Index.build(["hội nghị ngoại giao", "số 32 và số 19/12", "hội nghị"])
+before = index.scores("hội nghị 32")
+assert "numba" not in sys.modules, "a small index loaded numba"
+assert bm25._jit_scorer() is not None and "numba" in sys.modules
+index._accented._compute_relevance_from_scores = bm25._jit_scorer()
+np.testing.assert_allclose(index.scores("hội nghị 32"), before, rtol=1e-6)
+"""
+
+
+def test_numba_is_loaded_only_when_a_large_index_needs_it():
+    """bm25s imports numba (~56 MB resident) when it is installed; a server worker over a
+    small index should not hold it, and a large one must still get the compiled loop."""
+    pytest.importorskip("numba")
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_NUMBA_UNTIL_NEEDED], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def _top_rows_by_partition(scores: np.ndarray, k: int) -> np.ndarray:
     """What ``top_rows`` must return: a stable sort of all rows by score, cut at k."""
     return np.lexsort((np.arange(len(scores)), -scores))[:k]
