@@ -152,9 +152,12 @@ class Pipeline:
         """Load model and index now (the API does this at start-up), and learn the
         diacritic restorer for questions typed without accents: at 1M chunks that takes
         close to a minute, which the first such question used to wait for (a client
-        timeout through HTTP; docs/scaling.md)."""
+        timeout through HTTP; docs/scaling.md). Also build the extractive answerer (its corpus
+        statistics and the reader's model), which every answer backend uses: on the seeds
+        the first question after warm-up waited ~0.24 s for it."""
         self.embedder.embed_queries(["khởi động"])
         self.index().restorer(self.settings.restorer_max_chars)
+        self.answerer("extractive")
         limit_math_threads(self.settings.math_threads)  # libraries loaded since
 
     # ----------------------------------------------------------------- ingestion

@@ -14,6 +14,14 @@ def test_warm_up_learns_the_diacritic_restorer(pipeline):
     assert index._restorer is restorer  # not learnt again
 
 
+def test_warm_up_builds_the_extractive_answerer_the_first_question_uses(pipeline):
+    assert not pipeline._answerers  # built lazily until warm-up
+    pipeline.warm_up()
+    built = list(pipeline._answerers.values())
+    assert [key[0] for key in pipeline._answerers] == ["extractive"]
+    pipeline.ask("Hội nghị ngoại giao lần thứ 32 diễn ra ngày nào?")
+    assert list(pipeline._answerers.values()) == built  # the same object, not built again
+
 
 def test_only_an_index_whose_sentences_all_fit_the_cache_counts_as_cached(settings, pipeline):
     from rag import Pipeline
