@@ -164,7 +164,9 @@ class GroundedAnswerer:
         short = first.short_answer.text if first.short_answer is not None else None
         if info.multipart:
             short = None  # one span answers one part: the model would restate only that part
-        evidence = Evidence(query.text, short, support, self.fit(passages))
+        # a question typed without diacritics is shown as the reader reads it: restored from
+        # the corpus (a small model otherwise copies the unaccented words into its reply)
+        evidence = Evidence(query.dense_text or query.text, short, support, self.fit(passages))
         lang = prompt_language(info.lang)
         return build_messages(evidence, lang, self.passage_chars), sources, support
 
