@@ -97,3 +97,48 @@ def test_sentence_offsets():
     ]
     for s in sentences:
         assert text[s.start - 100 : s.end - 100] == s.text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "span", "expected"),
+    [
+        (
+            "Thực hiện cả ba trụ cột, đó là đối ngoại Đảng, ngoại giao Nhà nước và đối ngoại "
+            "nhân dân. Câu sau.",
+            "đó là đối ngoại Đảng",
+            "đó là đối ngoại Đảng, ngoại giao Nhà nước và đối ngoại nhân dân",
+        ),
+        (
+            "Cùng với Hà Nội, Hải Phòng và Quảng Ninh tạo thành tứ giác phát triển phía Bắc.",
+            "Hà Nội",
+            "Hà Nội, Hải Phòng và Quảng Ninh",
+        ),
+        (
+            "Lãnh đạo Hà Nội, TP. Hồ Chí Minh và Thành ủy Đà Nẵng tham luận.",
+            "Hà Nội",
+            "Hà Nội, TP. Hồ Chí Minh và Thành ủy Đà Nẵng",
+        ),
+        # a name followed by a clause, a person followed by a title: no list
+        ("Sáng 19/12, Tổng Bí thư Nguyễn Phú Trọng dự và phát biểu.", "Sáng 19/12", "Sáng 19/12"),
+        ("Có Lê Tấn Dũng, Thứ trưởng Bộ Lao động.", "Lê Tấn Dũng", "Lê Tấn Dũng"),
+        # a semicolon separates people with their titles; "v.v." is no item
+        (
+            "Ngô Đông Hải, Ủy viên Trung ương Đảng, Bí thư Tỉnh ủy; Lại Văn Hoàn, Phó Chủ tịch.",
+            "Ủy viên Trung ương Đảng",
+            "Ủy viên Trung ương Đảng, Bí thư Tỉnh ủy",
+        ),
+        ("văn hóa, phong tục, tín ngưỡng, v.v.", "văn hóa", "văn hóa, phong tục, tín ngưỡng"),
+        # an item longer than a list's items: not a list
+        (
+            "Hội nghị quan trọng, vì nó định hướng công tác đối ngoại cả nhiệm kỳ.",
+            "Hội nghị quan trọng",
+            "Hội nghị quan trọng",
+        ),
+    ],
+)
+def test_a_short_answer_that_opens_a_list_takes_the_whole_list(sentence, span, expected):
+    from rag.answering.extractive import _list_end
+
+    start = sentence.index(span)
+    end = _list_end(sentence, start, start + len(span), len(sentence))
+    assert sentence[start:end] == expected
