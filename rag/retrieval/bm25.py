@@ -25,7 +25,8 @@ from rag.textnorm import strip_diacritics, syllables
 
 @contextlib.contextmanager
 def _numba_hidden() -> Iterator[None]:
-    """Imports inside take numba for not installed, unless something imported it already.
+    """Inside, ``import numba`` fails as if numba were not installed (unless something has
+    imported it already).
     ``bm25s`` imports numba (and llvmlite: ~56 MB resident) whenever it is installed, and
     every server worker would hold it, though only indexes of ``JIT_MIN_CHUNKS`` chunks use
     it; ``_jit_scorer`` and ``_split_scorer`` import it themselves when they do."""
