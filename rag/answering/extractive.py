@@ -516,11 +516,10 @@ class ExtractiveAnswerer:
             else (reading.spans[0].start, reading.spans[0].end) if reading.spans
             else None
         )  # fmt: skip
-        if bounds is not None and info.multipart:
-            text = best.passage.document.text
-            bounds = (bounds[0], _list_end(text, bounds[0], bounds[1], best.sentence.end))
         if bounds is not None:
             doc = best.passage.document
+            if info.multipart:
+                bounds = (bounds[0], _list_end(doc.text, *bounds, best.sentence.end))
             short = ShortAnswer(
                 text=doc.text[bounds[0] : bounds[1]],
                 n=numbering[best.passage.chunk.chunk_id],

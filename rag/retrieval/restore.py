@@ -89,14 +89,13 @@ class DiacriticRestorer:
         paths: dict[str, tuple[float, list[str]]] = {"": (0.0, [])}
         for syl in folded:
             step: dict[str, tuple[float, list[str]]] = {}
-            for form, share in self._forms(syl):
-                step[form] = max(
-                    (
-                        (score + self._transition(prev, syl, form, share), [*path, form])
-                        for prev, (score, path) in paths.items()
-                    ),
-                    key=lambda item: item[0],
+            for form, unigram in self._forms(syl):
+                scored = (
+                    (score + self._transition(prev, syl, form, unigram), path)
+                    for prev, (score, path) in paths.items()
                 )
+                score, path = max(scored, key=lambda item: item[0])
+                step[form] = (score, [*path, form])  # one copy per form, not per pair
             paths = step
         return max(paths.values(), key=lambda item: item[0])[1]
 
