@@ -13,7 +13,7 @@ Measured (syllables restored right / questions restored whole; every question st
 its diacritics, the corpus's text as the model; eval/README.md), against the left-to-right
 choice this replaced (each syllable's most frequent form after the previous one):
 - XQuAD dev Vietnamese questions over their 60 paragraphs: 0.884 / 0.249 → 0.958 / 0.619;
-- the seeds' 56 Vietnamese gold questions over the seeds: 0.896 / 0.179 → 0.970 / 0.661;
+- the seeds' 56 Vietnamese gold questions over the seeds: 0.895 / 0.179 → 0.970 / 0.661;
 - held out, not used to choose anything: each document's own sentences restored by a
   model of the other documents, seeds 0.859 → 0.879, XQuAD's 12 articles 0.776 → 0.819.
 
