@@ -17,11 +17,14 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 
 from rag import Pipeline
+from rag.answering.base import Draft, Passage
 from rag.answering.grounded import GroundedAnswerer, GroundedDraft
 from rag.llm import provision
 from rag.llm.llama_cpp import LlamaCppLLM, llama_cpp_available
+from rag.retrieval.base import Query
 from rag.settings import get_settings
 
 QUESTIONS = (
@@ -47,15 +50,20 @@ def bench(key: str, base: Pipeline) -> dict[str, object]:
     llm = answerer.llm
     llm.load()
     drafts: list[GroundedDraft] = []
-    original = answerer.answer
+    original = answerer.stream  # what Pipeline.ask calls on a streaming answerer
 
-    def recording(query, passages):  # type: ignore[no-untyped-def]
-        draft = original(query, passages)
-        drafts.append(draft)
-        return draft
+    def recording(query: Query, passages: list[Passage]) -> Iterator[str | Draft]:
+        for item in original(query, passages):
+            if isinstance(item, GroundedDraft):
+                drafts.append(item)
+            yield item
 
-    answerer.answer = recording  # type: ignore[method-assign]
-    latencies, first_tokens, prompt_rates, gen_rates, rows = [], [], [], [], []
+    answerer.stream = recording  # type: ignore[method-assign]
+    latencies: list[float] = []
+    first_tokens: list[float] = []
+    prompt_rates: list[float | None] = []
+    gen_rates: list[float | None] = []
+    rows: list[str] = []
     for question in QUESTIONS:
         llm.last_stats = None
         started = time.perf_counter()

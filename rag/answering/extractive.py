@@ -483,15 +483,18 @@ class ExtractiveAnswerer:
         if conf < self.calibration["thresholds"].get(info.lang, 0.0):
             return self._abstain(info, passages, conf)
         # only for answers given (~35 ms)
-        kind = asked_kind(query.text)
-        accept = functools.partial(of_kind, kind, query.text) if kind else None
+        # the question word as restored for a question typed without diacritics ("thu may"
+        # -> "mấy": unaccented "may" alone is no question word, "máy" is a machine)
+        asked = query.dense_text or query.text
+        kind = asked_kind(asked)
+        accept = functools.partial(of_kind, kind, asked) if kind else None
         read = self._read_span(_encoder_text(query), reading, accept)
         if read is not None:
             best = read[0]
         elif kind and not (
             self.reader is None
             and reading.spans
-            and of_kind(kind, query.text, _span_text(reading, best))
+            and of_kind(kind, asked, _span_text(reading, best))
         ):
             # "bao nhiêu" / "mấy giờ" and no quantity / clock time where the answer is read
             return self._abstain(info, passages, conf)
