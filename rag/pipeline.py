@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -17,7 +18,7 @@ from rag.answering.models import Answer, Citation, SearchResponse, SearchResult
 from rag.chunking import Chunker, ChunkerSettings
 from rag.documents import Document, load_documents
 from rag.encoder import embedder_from_settings, encoder_id
-from rag.errors import InputError, NotFoundError
+from rag.errors import InputError, NotFoundError, RagError
 from rag.index.manifest import DocEntry, IndexConfig
 from rag.index.searchable import SearchableIndex
 from rag.index.store import IndexStore
@@ -41,6 +42,8 @@ from rag.textnorm import NORMALISER_VERSION, normalize_text
 from rag.threads import limit_math_threads
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+logger = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -158,7 +161,19 @@ class Pipeline:
         self.embedder.embed_queries(["khởi động"])
         self.index().restorer(self.settings.restorer_max_chars)
         self.answerer("extractive")
+        if self.settings.llm:
+            self._warm_llm(self.settings.llm)
         limit_math_threads(self.settings.math_threads)  # libraries loaded since
+
+    def _warm_llm(self, name: str) -> None:
+        """Load the configured LLM backend and let it evaluate its constant prompts (a local
+        model); a backend that cannot load is reported by the requests that use it."""
+        try:
+            warm = getattr(self.answerer(name), "warm_up", None)
+            if warm is not None:
+                warm()
+        except RagError as exc:
+            logger.warning("LLM %r not warmed up: %s", name, exc.message)
 
     # ----------------------------------------------------------------- ingestion
     def ingest(

@@ -55,7 +55,13 @@ from rag.answering import figures
 from rag.answering.base import Answerer, Draft, Passage, Support, citation, place_short_answer
 from rag.answering.extractive import ABSTAIN_MESSAGES
 from rag.answering.keeps import missing_parts
-from rag.answering.prompt import STOP, Evidence, build_messages, prompt_language
+from rag.answering.prompt import (
+    STOP,
+    Evidence,
+    build_messages,
+    prefix_prompts,
+    prompt_language,
+)
 from rag.answering.question import analyse
 from rag.answering.replies import clean_reply, place_markers
 from rag.language import ENGLISH_WORDS
@@ -141,6 +147,15 @@ class GroundedAnswerer:
         self.max_passages = max_passages
         self.passage_chars = passage_chars
         self.keep_answer = keep_answer
+
+    def warm_up(self) -> None:
+        """Load the model and evaluate each answer language's constant prompt prefix now,
+        when the backend can keep it (``prefill``): the first question in each language
+        then evaluates only its own evidence."""
+        prefill = getattr(self.llm, "prefill", None)
+        if prefill is not None:
+            for messages in prefix_prompts():
+                prefill(messages)
 
     # ------------------------------------------------------------------- prompt
     def fit(self, passages: Sequence[Passage]) -> list[Passage]:

@@ -127,6 +127,13 @@ def build_messages(evidence: Evidence, lang: str, passage_chars: int = 0) -> lis
     ]
 
 
+def prefix_prompts() -> list[list[Message]]:
+    """One prompt per answer language whose messages but the last are that language's
+    constant prefix (system prompt and worked example): what a backend can evaluate ahead of
+    the first question (``GroundedAnswerer.warm_up``)."""
+    return [build_messages(Evidence("?", None, (), ()), lang) for lang in ("vi", EN)]
+
+
 def user_message(
     lang: str,
     question: str,

@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.errors import ModelError
 from rag.llm.base import GenerationStats, Message, StreamedGeneration
+from rag.llm.prefix_states import PrefixStates, prefix_key
 
 INSTALL_HINT = (
     "the local LLM needs llama-cpp-python, which is not installed: pip install "
@@ -47,6 +48,7 @@ class LlamaCppLLM(StreamedGeneration):
         self.load_s: float | None = None
         self._llama: Any = None
         self._lock = threading.Lock()
+        self.prefixes = PrefixStates()
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -74,6 +76,12 @@ class LlamaCppLLM(StreamedGeneration):
             self.load_s = time.perf_counter() - started
         return self._llama
 
+    def prefill(self, messages: Sequence[Message]) -> None:
+        """Evaluate ``messages`` (one token generated) so that the state of their prefix,
+        every message but the last, is kept for the requests that share it."""
+        for _ in self.stream(messages, max_tokens=1):
+            pass
+
     def count_tokens(self, text: str) -> int:
         with self._lock:
             llama = self._load_locked()
@@ -89,10 +97,13 @@ class LlamaCppLLM(StreamedGeneration):
     ) -> Iterator[str]:
         with self._lock:
             llama = self._load_locked()
+            key = prefix_key(messages)
+            self.prefixes.before(llama, key)
             _perf_reset(llama)
             started = time.perf_counter()
             first: float | None = None
             pieces = 0
+            finished = False
             try:
                 chunks = llama.create_chat_completion(
                     messages=[dict(m) for m in messages],
@@ -103,14 +114,21 @@ class LlamaCppLLM(StreamedGeneration):
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context
                 raise ModelError(f"the local LLM refused the prompt: {exc}") from exc
-            for chunk in chunks:
-                choices = chunk.get("choices") or [{}]
-                text = (choices[0].get("delta") or {}).get("content")
-                if text:
-                    if first is None:
-                        first = time.perf_counter()
-                    pieces += 1
-                    yield text
+            try:
+                for chunk in chunks:
+                    choices = chunk.get("choices") or [{}]
+                    text = (choices[0].get("delta") or {}).get("content")
+                    if text:
+                        if first is None:
+                            first = time.perf_counter()
+                        pieces += 1
+                        yield text
+                finished = True
+            finally:
+                if finished:
+                    self.prefixes.after(llama, key)
+                else:  # stopped half-way (an error, or the caller stopped reading)
+                    self.prefixes.forget()
             end = time.perf_counter()
             self.last_stats = _stats(llama, started, first, end, pieces)
 

@@ -25,6 +25,7 @@ from rag.answering.grounded import (
     verify,
 )
 from rag.answering.models import Citation, ShortAnswer
+from rag.answering.prompt import SYSTEM, Evidence, build_messages
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.llm.base import LLM
@@ -574,3 +575,28 @@ def test_strip_abstention():
     assert strip_abstention("Nguyễn Phú Trọng chủ trì [1].") == "Nguyễn Phú Trọng chủ trì [1]."
     assert strip_abstention(ABSTAIN) is None
     assert strip_abstention(f"Hà Nội [1]. {ABSTAIN}") == "Hà Nội [1]."
+
+
+class PrefillingLLM(FakeLLM):
+    """A backend that keeps evaluated prompt prefixes (as the local model does)."""
+
+    def __init__(self) -> None:
+        super().__init__("x")
+        self.prefilled: list[list[dict[str, str]]] = []
+
+    def prefill(self, messages):  # type: ignore[no-untyped-def]
+        self.prefilled.append([dict(m) for m in messages])
+
+
+def test_warm_up_prefills_each_answer_language_prefix(passages):
+    llm = PrefillingLLM()
+    answerer = GroundedAnswerer("local", StubExtractive(), llm)
+    answerer.warm_up()
+    assert len(llm.prefilled) == 2 and not llm.calls
+    systems = {m[0]["content"] for m in llm.prefilled}
+    assert systems == {SYSTEM["vi"], SYSTEM["en"]}
+    # the prefixes are exactly those of real requests in each language
+    for lang, question in (("vi", Q), ("en", "Who chaired the 2021 conference?")):
+        real = build_messages(Evidence(question, "x", [], passages), lang)
+        assert any(p[:-1] == [dict(m) for m in real[:-1]] for p in llm.prefilled)
+    GroundedAnswerer("local", StubExtractive(), FakeLLM("x")).warm_up()  # no prefill: no-op
