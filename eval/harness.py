@@ -313,6 +313,8 @@ def run_eval(
     generation = pipeline.index().snapshot.generation
     relevance = _Relevance(pipeline)
     n_relevant = {item.id: relevance.n_relevant(item.evidence) for item in items}
+    if llm:  # latencies of a service that warmed its LLM up at start, as the API does
+        pipeline.warm_llm(llm)
     results: list[QuestionResult] = []
     for mode in modes:
         for item in items:

@@ -497,6 +497,8 @@ def run_squad(
         _build_index(pipeline, kept)
         ingest_s = time.perf_counter() - started
         snapshot = pipeline.index().snapshot
+        if llm:  # latencies of a service that warmed its LLM up at start, as the API does
+            pipeline.warm_llm(llm)
         records = []
         for q in selected:
             record = evaluate_question(

@@ -162,12 +162,14 @@ class Pipeline:
         self.index().restorer(self.settings.restorer_max_chars)
         self.answerer("extractive")
         if self.settings.llm:
-            self._warm_llm(self.settings.llm)
+            self.warm_llm(self.settings.llm)
         limit_math_threads(self.settings.math_threads)  # libraries loaded since
 
-    def _warm_llm(self, name: str) -> None:
-        """Load the configured LLM backend and let it evaluate its constant prompts (a local
-        model); a backend that cannot load is reported by the requests that use it."""
+    def warm_llm(self, name: str) -> None:
+        """Load the LLM backend ``name`` and let it evaluate its constant prompts (a local
+        model): ``warm_up`` does it for the configured one, ``rag eval --llm`` before its
+        timings. A backend that cannot load is logged and reported by the requests that
+        use it."""
         try:
             warm = getattr(self.answerer(name), "warm_up", None)
             if warm is not None:
