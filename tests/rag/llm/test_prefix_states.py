@@ -70,3 +70,11 @@ def test_switching_prefixes_restores_the_saved_one() -> None:
     assert len(kept.prefixes) == 2  # one per language: the prefix is all but the last message
     assert prefix_key(_messages("vi", "a?")) == prefix_key(_messages("vi", "b?"))
     assert prefix_key(_messages("vi", "a?")) != prefix_key(_messages("en", "a?"))
+
+
+def test_only_the_most_recent_prefixes_are_kept() -> None:
+    one = _llm(capacity=1)
+    for n in (0, 1, 2):  # vi, en, vi: the Vietnamese prefix was dropped for the English one
+        _, evaluated = _answer(one, _messages(*REQUESTS[n]))
+    assert one.prefixes.restored == 0 and len(one.prefixes) == 1
+    assert evaluated > _answer(_llm(capacity=0), _messages(*REQUESTS[2]))[1] / 2
