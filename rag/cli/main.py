@@ -67,9 +67,7 @@ def ingest(
     """Load, clean, chunk and embed documents into the index (only what changed)."""
     from rag import Pipeline
 
-    pipeline = (
-        Pipeline.from_settings(ray_address=ray_address) if ray_address else _pipeline()
-    )
+    pipeline = Pipeline.from_settings(ray_address=ray_address) if ray_address else _pipeline()
     progress = Progress(
         TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, disable=not is_interactive(), transient=True,

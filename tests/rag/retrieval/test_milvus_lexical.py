@@ -79,9 +79,10 @@ def test_syllables_with_and_without_diacritics_are_found(milvus_bm25: MilvusBm25
     assert rows("hội") == {0, 1, 2, 3}  # "hội" only, not "hồi"/"hơi"
     assert rows("hồi") == {3}
     assert rows("hoi") == {0, 1, 2, 3}  # typed without diacritics: the folded field
-    assert rows("Hoi nghi ngoai giao lan thu 32") >= {0} and milvus_bm25.top(
-        "Hoi nghi ngoai giao lan thu 32", 1
-    )[0][0] == 0
+    assert (
+        rows("Hoi nghi ngoai giao lan thu 32") >= {0}
+        and milvus_bm25.top("Hoi nghi ngoai giao lan thu 32", 1)[0][0] == 0
+    )
     assert milvus_bm25.top("Ủy ban đối ngoại", 1)[0][0] == 2  # tone placement normalised
     assert milvus_bm25.top("zzz qqq", 5) == [] and milvus_bm25.top("", 5) == []
     assert milvus_bm25.coverage("hoi nghi ngoai giao") == 1.0
