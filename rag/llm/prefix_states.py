@@ -15,6 +15,7 @@ vocabulary), and the model's sampler does not need them.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 from collections import OrderedDict
@@ -30,6 +31,7 @@ SEQUENCE = 0  # llama-cpp-python keeps its one conversation in sequence 0
 CAPACITY = 4  # prefixes kept (the answer prompt has two: English and Vietnamese)
 
 
+@functools.cache
 def supported() -> bool:
     """This llama-cpp-python exposes what saving and restoring a sequence needs (older
     releases name the memory calls differently); without them every prompt is evaluated
@@ -93,7 +95,12 @@ class PrefixStates:
         return True
 
     def after(self, llama: Any, key: str) -> None:
-        """Save the context's state (the request just answered) under ``key``."""
+        """Save the context's state (the request just answered) under ``key``, unless the
+        context already held this prefix and a state of it is kept: that state still holds
+        the prefix, so requests in one language copy nothing."""
+        if key == self._live and key in self._saved:
+            self._saved.move_to_end(key)
+            return
         if self.capacity <= 0 or not supported():
             self._live = None
             return
