@@ -7,7 +7,9 @@ the form's unigram probability (a Dirichlet prior). The syllable after a word co
 much as the one before ("dien ra" → "diễn ra", though "diện" is the more frequent form), and
 a form that is rarely followed by the next syllable loses. Documents are statements and
 rarely hold the question phrases ("bao nhiêu", "ai", "nào"), so those count as seen
-``PRIOR_COUNT`` times (the closed class in ``rag.language``).
+``PRIOR_COUNT`` times (the closed class in ``rag.language``). Sentences are counted from
+their start to their end (``END``), and a question's forms are chosen up to its end: "đến
+đâu?" ends a question where "đến đầu" would end none of the corpus's sentences.
 
 Measured (syllables restored right / questions restored whole; every question stripped of
 its diacritics, the corpus's text as the model; eval/README.md), against the left-to-right
@@ -16,6 +18,9 @@ choice this replaced (each syllable's most frequent form after the previous one)
 - the seeds' 56 Vietnamese gold questions over the seeds: 0.895 / 0.179 → 0.970 / 0.661;
 - held out, not used to choose anything: each document's own sentences restored by a
   model of the other documents, seeds 0.859 → 0.879, XQuAD's 12 articles 0.776 → 0.819.
+Sentence starts and ends (2026-12-07, `bench/restore.py`): XQuAD questions 0.958 / 0.619 →
+0.959 / 0.630, seeds' questions unchanged (0.970 / 0.661), held out seeds 0.879 → 0.881,
+XQuAD 0.819 → 0.822.
 
 The dense retriever embeds the restored question, because the embedding model reads "hội
 nghị ngoại giao" far better than "hoi nghi ngoai giao", and so does the reader; BM25
@@ -25,6 +30,7 @@ matches the folded field directly and needs no restoration.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -43,6 +49,10 @@ CANDIDATES = 6
 as 6)."""
 
 _PUNCTUATION = ".,;:!?()\"'"
+END = "</s>"
+"""The end of a sentence, as the model counts it: a form that rarely ends one ("đến đầu"
+inside a statement) loses at the end of a question to one that often does ("đến đâu")."""
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s)|\n+")
 
 
 class DiacriticRestorer:
@@ -52,15 +62,19 @@ class DiacriticRestorer:
         self._starts: Counter[str] = Counter()  # how often each form precedes another
         self._total = 0
         for text in texts:
-            self._count(syllables(text))
+            for sentence in _SENTENCE_END.split(text):
+                self._count(syllables(sentence))
         for _ in range(PRIOR_COUNT):
             for _kind, phrases in VI_QUESTION_PHRASES:
                 for phrase in phrases:
                     self._count(phrase.split())
 
     def _count(self, forms: list[str]) -> None:
+        """Count one sentence's forms, from its start ("") to its end (``END``)."""
+        if not forms:
+            return
         prev = ""
-        for syl in forms:
+        for syl in [*forms, END]:
             folded = strip_diacritics(syl)
             self._unigrams.setdefault(folded, Counter())[syl] += 1
             self._bigrams.setdefault((prev, folded), Counter())[syl] += 1
@@ -97,7 +111,12 @@ class DiacriticRestorer:
                 score, path = max(scored, key=lambda item: item[0])
                 step[form] = (score, [*path, form])  # one copy per form, not per pair
             paths = step
-        return max(paths.values(), key=lambda item: item[0])[1]
+        end = self._unigrams.get(END, Counter())[END] / max(1, self._total)
+        return max(
+            ((score + self._transition(prev, END, END, end), path)
+             for prev, (score, path) in paths.items()),
+            key=lambda item: item[0],
+        )[1]  # fmt: skip
 
     def restore(self, text: str) -> str:
         """``text`` with each known syllable replaced by its likeliest accented form."""

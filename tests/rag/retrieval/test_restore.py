@@ -22,6 +22,22 @@ def test_question_phrases_are_known_though_documents_hold_statements():
     assert restorer.restore("ai gay thiet hai") == "ai gây thiệt hại"
 
 
+def test_the_end_of_the_question_chooses_the_form_too():
+    # in the seeds "đầu" is the more frequent form of "dau" (11 against the question
+    # phrases' 9) and neither follows "đến"; "đâu" ends questions, "đầu" none of the seeds'
+    # sentences
+    restorer = DiacriticRestorer(p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt"))
+    restored = restorer.restore("duoc ket noi truc tuyen den dau?")
+    assert restored == "được kết nối trực tuyến đến đâu?"
+
+
+def test_a_sentence_does_not_run_on_into_the_next():
+    # "sẽ diễn ra" only across a sentence end: it does not count as a bigram
+    restorer = DiacriticRestorer(["Sẽ có. Diện mạo mới.", "Diện mạo mới."])
+    assert restorer._bigrams.get(("có", "dien")) is None
+    assert restorer.restore("se co") == "sẽ có"
+
+
 def test_unknown_words_case_and_punctuation_are_kept():
     restorer = DiacriticRestorer(["Hội nghị Ngoại giao lần thứ 32."])
     assert restorer.restore("Hoi nghi ngoai giao lan thu 32, COVID-19?") == (
