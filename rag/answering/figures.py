@@ -18,8 +18,10 @@ whether an answer's figure is backed by some figure of the evidence:
   ``khoảng``/``about`` → ``about``) must agree, or be absent from the answer. Units must
   agree when both sides state one. A bare number is also supported by a part of an
   evidence date ("ngày 19" by "19/12/2023"), and, in the evidence only, by a small count
-  written as a word ("3" by "ba", "three"). A four-digit year-like number followed by a
-  unit or scale word ("2000 USD") is a number, not a year.
+  written as a word ("3" by "ba", "three") or by a Roman numeral, as Vietnamese writes the
+  numbers of congresses and terms ("13th" by "Đại hội XIII", "12th" by "khóa XII"). A
+  four-digit year-like number followed by a unit or scale word ("2000 USD") is a number,
+  not a year.
 
 Matching is on accent-stripped text, so "ty"/"tỷ" and "thang"/"tháng" are the same word.
 """
@@ -183,6 +185,23 @@ _COUNT_WORDS = {
 _COUNT_WORD = re.compile(r"(?<!\w)(" + _alt(_COUNT_WORDS) + r")(?!\w)", re.IGNORECASE)
 
 
+# Roman numerals up to 399 in capitals: two letters or more stand alone ("XIII", "XII"); one
+# letter only after a word that numbers ("khóa V", "lần thứ X", "Đại hội X"), since a lone
+# "V" or "X" is as often a name or a letter. Read in the evidence only, as count words are.
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+_ROMAN = r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+_ROMAN_NUMERAL = re.compile(
+    r"(?<!\w)(?:(?=[IVXLC]{2,}(?!\w))" + _ROMAN
+    + r"|(?:(?<=khoa )|(?<=thu )|(?<=hoi )|(?<=ky ))[IVXLC])(?!\w)"
+)  # fmt: skip
+
+
+def roman_value(numeral: str) -> int:
+    """The value of a well-formed Roman numeral ("XIII" → 13, "XIX" → 19)."""
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    return sum(-v if v < after else v for v, after in zip(values, [*values[1:], 0], strict=True))
+
+
 @dataclass(frozen=True)
 class Figure:
     """A date (``date`` set) or a number (``value`` set) as written in ``text``."""
@@ -219,7 +238,7 @@ def _valid(y: int | None, m: int | None, d: int | None) -> bool:
 
 def extract(text: str, *, count_words: bool = False) -> list[Figure]:
     """Every date and number of ``text``, in no particular order; with ``count_words``
-    also small counts written as words ("ba", "three")."""
+    also small counts written as words ("ba", "three") and Roman numerals ("XIII")."""
     original = normalize_text(text)
     plain = strip_diacritics(original)  # same length: spans index ``original``
     figures: list[Figure] = []
@@ -261,6 +280,9 @@ def extract(text: str, *, count_words: bool = False) -> list[Figure]:
     if count_words:
         for m in _COUNT_WORD.finditer(original):
             figures.append(Figure(m.group(), value=float(_COUNT_WORDS[m.group().lower()])))
+        for m in _ROMAN_NUMERAL.finditer(plain):
+            if m.group():
+                figures.append(Figure(original[m.start() : m.end()], value=roman_value(m.group())))
     return figures
 
 

@@ -7,6 +7,7 @@ from rag.answering.figures import (
     extract,
     is_month,
     parse_number,
+    roman_value,
     supported,
     unsupported,
 )
@@ -209,3 +210,27 @@ def test_numbers_attached_to_letters_are_still_checked():
 )
 def test_more_forms(answer, evidence, ok):
     assert (unsupported(answer, evidence) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("answer", "evidence", "ok"),
+    [
+        ("the 13th National Party Congress", "Nghị quyết Đại hội XIII của Đảng", True),
+        ("the 12th Politburo", "Bộ Chính trị (khóa XII)", True),
+        ("the 19th provincial congress", "Đại hội Đảng bộ tỉnh lần thứ XIX", True),
+        ("Đại hội 10", "Đại hội X", True),  # one letter after a word that numbers
+        ("the 5th term", "khóa V", True),
+        ("the 14th Congress", "Nghị quyết Đại hội XIII", False),
+        ("5 people", "ông V nói", False),  # a lone letter is no numeral
+        ("100", "vitamin C", False),
+        ("the 19th and 20th centuries", "thế kỷ XIX-XX", True),
+    ],
+)
+def test_roman_numerals_in_the_evidence(answer, evidence, ok):
+    assert (unsupported(answer, evidence) == []) is ok
+
+
+def test_roman_numerals_in_an_answer_are_not_claims():
+    assert extract("Đại hội XIII") == []
+    assert [f.value for f in extract("Đại hội XIII", count_words=True)] == [13]
+    assert roman_value("XIX") == 19 and roman_value("XL") == 40 and roman_value("CCCXCIX") == 399

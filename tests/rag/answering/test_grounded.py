@@ -530,6 +530,27 @@ def test_money_and_qualifiers(reply, grounded):
     assert verify(reply, [MONEY]).grounded is grounded
 
 
+CONGRESS = _passage(
+    "c",
+    "Thanh Hóa quán triệt Nghị quyết số 58 của Bộ Chính trị (khóa XII) và Nghị quyết "
+    "Đại hội XIII của Đảng.",
+    date=None,  # no "14" from a date
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "grounded"),
+    [
+        ("Thanh Hóa follows Resolution 58 of the 12th Politburo [1].", True),
+        ("It follows the resolution of the 13th National Party Congress [1].", True),
+        ("Thanh Hóa quán triệt Nghị quyết Đại hội 13 của Đảng [1].", True),
+        ("It follows the resolution of the 14th National Party Congress [1].", False),
+    ],
+)
+def test_ordinals_against_roman_numerals(reply, grounded):
+    assert verify(reply, [CONGRESS]).grounded is grounded
+
+
 @pytest.mark.parametrize(
     ("reply", "grounded"),
     [
