@@ -24,7 +24,9 @@
    Trọng"), written together or apart ("Hanoi" is "Hà Nội"); a capitalised run made only
    of English words (the English words of the domain lexicon and of ``rag.language``, e.g.
    "Diplomatic Conference", "Politburo") is a translation, not a name. A reply that is
-   empty after cleaning, only an abstention, or fails the check is ``grounded=False``, and
+   empty after cleaning, only an abstention, asks the question back (``asks_back``: it
+   ends with "?" or still says "bao nhiêu" / "how many"), leaves out the extractive short
+   answer (``keeps``) or fails the check is ``grounded=False``, and
    the extractive answer is returned instead (the LLM's text is kept in ``llm_answer``):
    the extractive answerer did find an answer, so the LLM cannot turn it into a refusal.
 
@@ -63,7 +65,7 @@ from rag.answering.prompt import (
     prompt_language,
 )
 from rag.answering.question import analyse
-from rag.answering.replies import clean_reply, place_markers
+from rag.answering.replies import asks_back, clean_reply, place_markers
 from rag.language import ENGLISH_WORDS
 from rag.lexicon import lexicon
 from rag.llm.base import LLM, Message
@@ -227,9 +229,9 @@ class GroundedAnswerer:
         marked, _ = place_markers(reply, support, query.text)
         check = verify(marked, sources, query.text) if reply else None
         left_out = self._left_out(check, first, query)
-        if check is None or check.abstained or not check.grounded or left_out:
-            # the extractive answer found an answer; a reply that says nothing, abstains
-            # or states what the evidence does not hold is not shown
+        if check is None or check.abstained or not check.grounded or left_out or asks_back(reply):
+            # the extractive answer found an answer; a reply that says nothing, abstains,
+            # asks the question back or states what the evidence does not hold is not shown
             yield _extend(
                 first,
                 model=model,

@@ -107,6 +107,18 @@ def clean_reply(text: str) -> str:
     return " ".join(kept)
 
 
+_ASKS = re.compile(r"\b(?:bao nhiêu|how many|how much)\b", re.IGNORECASE)
+
+
+def asks_back(reply: str) -> bool:
+    """Whether ``reply`` puts a question instead of answering one: it ends with "?" or still
+    holds the quantity question's "bao nhiêu" / "how many". A small model sometimes restates
+    the question ("… đã viện trợ cho bao nhiêu quốc gia, tổ chức?"); every figure and name
+    of that is in the passages, and it answers nothing."""
+    text = _MARKER.sub("", reply).strip()
+    return text.endswith("?") or _ASKS.search(text) is not None
+
+
 def _rest_after_meta(sentence: str) -> bool:
     """A first sentence that mentions its source but also answers ("The passage says the
     conference took place on 19/12/2023"): kept when it holds a figure."""

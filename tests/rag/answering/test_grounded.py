@@ -248,6 +248,16 @@ def test_llm_abstention_falls_back_to_the_extractive_answer(passages):
     assert draft.llm_answer == ABSTAIN and len(llm.calls) == 1
 
 
+def test_a_reply_that_asks_the_question_back_falls_back(passages):
+    # every name and figure is in the passage, and it answers nothing
+    answerer, _ = _answerer(
+        "Tổng Bí thư Nguyễn Phú Trọng chủ trì hội nghị năm 2021 với bao nhiêu đại biểu?"
+    )
+    draft = answerer.answer(Query(Q), passages)
+    assert not draft.abstained and draft.grounded is False
+    assert draft.answer.startswith("Ngày 14/12/2021, tại Hà Nội")
+
+
 def test_abstained_retrieval_never_calls_the_llm(passages):
     answerer, llm = _answerer("Canberra [1].", abstain=True)
     items = list(answerer.stream(Query("Thủ đô của Úc là gì?"), passages))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering.base import Support
-from rag.answering.replies import cited_support, clean_reply, place_markers
+from rag.answering.replies import asks_back, cited_support, clean_reply, place_markers
 
 
 @pytest.mark.parametrize(
@@ -105,3 +105,19 @@ def test_place_markers_before_the_closing_punctuation():
     assert used == [2, 1]
     text, used = place_markers("It was a great success.", [A, B], "How was it?")
     assert (text, used) == ("It was a great success.", [])
+
+
+@pytest.mark.parametrize(
+    ("reply", "asks"),
+    [
+        ("Việt Nam đã viện trợ cho bao nhiêu quốc gia, tổ chức [1]?", True),
+        ("Hội nghị đề ra bao nhiêu nhiệm vụ trọng tâm.", True),
+        ("How many delegates attended the conference?", True),
+        ("Ba trụ cột đối ngoại gồm những gì?", True),
+        ("Việt Nam đã viện trợ cho hơn 50 quốc gia và tổ chức [1].", False),
+        ("The conference had 1,200 delegates [1].", False),
+        ("Bảo Nhi phát biểu tại hội nghị [1].", False),
+    ],
+)
+def test_a_reply_that_asks_the_question_back(reply, asks):
+    assert asks_back(reply) is asks
