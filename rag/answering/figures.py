@@ -282,7 +282,9 @@ def extract(text: str, *, count_words: bool = False) -> list[Figure]:
             figures.append(Figure(m.group(), value=float(_COUNT_WORDS[m.group().lower()])))
         for m in _ROMAN_NUMERAL.finditer(plain):
             if m.group():
-                figures.append(Figure(original[m.start() : m.end()], value=roman_value(m.group())))
+                figures.append(
+                    Figure(original[m.start() : m.end()], value=float(roman_value(m.group())))
+                )
     return figures
 
 

@@ -224,6 +224,8 @@ def test_more_forms(answer, evidence, ok):
         ("5 people", "ông V nói", False),  # a lone letter is no numeral
         ("100", "vitamin C", False),
         ("the 19th and 20th centuries", "thế kỷ XIX-XX", True),
+        ("in 2021", "Đại hội XIII, năm 2021", True),  # a year beside a numeral
+        ("in 2022", "Đại hội XIII, năm 2021", False),
     ],
 )
 def test_roman_numerals_in_the_evidence(answer, evidence, ok):
