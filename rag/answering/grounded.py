@@ -15,7 +15,9 @@
    ("The passage provides this information.") and an unfinished last sentence are removed;
    abstention sentences after real content are removed (``strip_abstention``);
 4. places the ``[n]`` markers itself (``place_markers``): after each sentence, the
-   citations of the supporting sentences whose figures, names or words it uses;
+   citations of the supporting sentences whose figures, names or words it uses; a reply
+   that uses none of them but holds the short answer (the question restated with the
+   answer filled in) cites the sentence the short answer comes from;
 5. checks the result (``verify``): every number and every capitalised name must occur in
    a cited passage (or in the question). Numbers and dates are compared as normalised
    figures (``rag.answering.figures``: "December 19, 2023" is "19/12/2023", "600 billion
@@ -65,7 +67,13 @@ from rag.answering.prompt import (
     prompt_language,
 )
 from rag.answering.question import analyse
-from rag.answering.replies import asks_back, clean_reply, place_markers
+from rag.answering.replies import (
+    asks_back,
+    clean_reply,
+    holds_phrase,
+    only_restates,
+    place_markers,
+)
 from rag.language import ENGLISH_WORDS
 from rag.lexicon import lexicon
 from rag.llm.base import LLM, Message
@@ -226,7 +234,9 @@ class GroundedAnswerer:
         }
         content = strip_abstention(raw)
         reply = clean_reply(content) if content is not None else ""
-        marked, _ = place_markers(reply, support, query.text)
+        marked, used = place_markers(reply, support, query.text)
+        if reply and not used:
+            marked = self._cite_short_answer(marked, first, support, query)
         check = verify(marked, sources, query.text) if reply else None
         left_out = self._left_out(check, first, query)
         if check is None or check.abstained or not check.grounded or left_out or asks_back(reply):
@@ -260,6 +270,27 @@ class GroundedAnswerer:
             timings_ms=timing,
             attributed=check.attributed,
         )
+
+    def _cite_short_answer(
+        self, reply: str, first: Draft, support: Sequence[Support], query: Query
+    ) -> str:
+        """``reply`` cited with the supporting sentence that holds the short answer, when
+        ``place_markers`` found nothing to cite and the reply is the question restated with
+        the answer filled in ("… kiểm điểm kết quả hai năm …" for "… mấy năm …"): it holds
+        the short answer word for word, the question does not, and every word the reply
+        does not take from the question is in that sentence (an echo of the question with
+        "." for "?" adds nothing and cites nothing). The grounding check still reads its
+        figures and names in that passage."""
+        short = first.short_answer
+        if short is None or analyse(query.text).multipart:
+            return reply  # a multipart question's prompt shows no short answer
+        asked = query.dense_text or query.text  # as the prompt showed it
+        if not holds_phrase(reply, short.text) or holds_phrase(asked, short.text):
+            return reply
+        for s in support:
+            if s.doc_id == short.doc_id and s.start <= short.start < s.end:
+                return _append_marker(reply, s.n) if only_restates(reply, asked, s.text) else reply
+        return reply
 
     def _left_out(self, check: Verification | None, first: Draft, query: Query) -> list[str]:
         """What of the extractive short answer a grounded reply left out (``keeps``)."""

@@ -180,6 +180,18 @@ def cited_support(sentence: str, support: Sequence[Support], question: str = "")
     return [best[2]] if best[0] >= MIN_SHARED_WORDS else []
 
 
+def holds_phrase(text: str, phrase: str) -> bool:
+    """Whether ``text`` holds ``phrase`` word for word, accent- and case-folded."""
+    words = _WORD.findall(fold(phrase))
+    return bool(words) and f" {' '.join(words)} " in f" {' '.join(_WORD.findall(fold(text)))} "
+
+
+def only_restates(reply: str, question: str, sentence: str) -> bool:
+    """Whether every word of ``reply`` (accent- and case-folded) is one of ``question``'s or
+    ``sentence``'s: the question restated with words of the sentence filled in."""
+    return _tokens(reply) - _tokens(question) <= _tokens(sentence)
+
+
 def _tokens(text: str) -> set[str]:
     return {w for w in _WORD.findall(fold(text)) if len(w) > 1 and not w.isdigit()}
 

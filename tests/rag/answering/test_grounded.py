@@ -422,6 +422,30 @@ def test_grounded_answer_keeps_the_extractive_short_answer(passages):
     assert _holds(draft, passages).n == 1
 
 
+REVIEW = _passage("r", "Hội nghị tập trung kiểm điểm kết quả hai năm triển khai Nghị quyết.")
+
+
+@pytest.mark.parametrize(
+    ("reply", "grounded"),
+    [
+        # the question restated with the answer filled in: only "hai" is new, one word
+        ("Hội nghị kiểm điểm kết quả hai năm triển khai Nghị quyết.", True),
+        # words neither the question nor the sentence has
+        ("Hội nghị kiểm điểm kết quả hai năm triển khai thành công rực rỡ.", False),
+        # without the short answer; the question echoed with "." for "?"
+        ("Hội nghị kiểm điểm kết quả các năm triển khai Nghị quyết.", False),
+        ("Hội nghị kiểm điểm kết quả mấy năm triển khai Nghị quyết.", False),
+    ],
+)
+def test_a_reply_that_fills_the_answer_into_the_question_cites_its_sentence(reply, grounded):
+    question = "Hội nghị kiểm điểm kết quả mấy năm triển khai Nghị quyết?"
+    draft = _span_answerer(reply, 0, "hai").answer(Query(question), [REVIEW])
+    assert draft.grounded is grounded
+    if grounded:
+        assert draft.answer == reply[:-1] + " [1]."
+        assert _holds(draft, [REVIEW]).n == 1
+
+
 def test_no_short_answer_when_the_answer_cites_other_passages(passages):
     # the short answer is in "b"; the reply only uses "a" (accepted only without the rule
     # that a reply must keep the short answer)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rag.answering.base import Support
-from rag.answering.replies import asks_back, cited_support, clean_reply, place_markers
+from rag.answering.replies import (
+    asks_back,
+    cited_support,
+    clean_reply,
+    holds_phrase,
+    only_restates,
+    place_markers,
+)
 
 
 @pytest.mark.parametrize(
@@ -121,3 +128,18 @@ def test_place_markers_before_the_closing_punctuation():
 )
 def test_a_reply_that_asks_the_question_back(reply, asks):
     assert asks_back(reply) is asks
+
+
+def test_only_restates():
+    question = "Hội nghị kiểm điểm kết quả mấy năm triển khai?"
+    sentence = "Hội nghị tập trung kiểm điểm kết quả hai năm triển khai."
+    assert only_restates("Hội nghị kiểm điểm kết quả hai năm triển khai.", question, sentence)
+    assert only_restates("Hoi nghi kiem diem ket qua HAI nam.", question, sentence)  # folded
+    assert not only_restates("Hội nghị kiểm điểm kết quả ba năm.", question, sentence)
+
+
+def test_holds_phrase():
+    assert holds_phrase("Phòng họp nằm trong nhà Quốc hội.", "nhà Quốc hội")
+    assert holds_phrase("Chaired by Nguyen Phu Trong [1].", "Nguyễn Phú Trọng")
+    assert not holds_phrase("Hội nghị toàn quốc, tòa nhà nào?", "nhà Quốc hội")  # words apart
+    assert not holds_phrase("anything", "")
