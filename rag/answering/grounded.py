@@ -382,7 +382,8 @@ def attribute(claims: str, passages: Sequence[Passage], question: str = "") -> i
         if _unsupported_numbers(claims, evidence) or _unsupported_names(claims, evidence):
             continue
         own = _evidence([p], "")
-        own_figures, asked = figures.extract(own), figures.extract(question)
+        own_figures = figures.extract(own, count_words=True)  # evidence: "ba", "XIII" read too
+        asked = figures.extract(question)
         if any(
             figures.supported(f, own_figures) and not figures.supported(f, asked)
             for f in figures.extract(claims)

@@ -165,7 +165,7 @@ def cited_support(sentence: str, support: Sequence[Support], question: str = "")
     names = [n for n in capitalised_names(sentence) if not _tokens(n) <= folded_question]
     specific: list[int] = []
     for s in support:
-        held = figures.extract(s.text)
+        held = figures.extract(s.text, count_words=True)  # evidence: "ba", "XIII" read too
         haystack = " " + " ".join(_WORD.findall(fold(s.text))) + " "
         uses = any(figures.supported(f, held) for f in own) or any(
             f" {' '.join(_WORD.findall(fold(name)))} " in haystack for name in names

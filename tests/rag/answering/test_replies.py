@@ -143,3 +143,9 @@ def test_holds_phrase():
     assert holds_phrase("Chaired by Nguyen Phu Trong [1].", "Nguyễn Phú Trọng")
     assert not holds_phrase("Hội nghị toàn quốc, tòa nhà nào?", "nhà Quốc hội")  # words apart
     assert not holds_phrase("anything", "")
+
+
+def test_a_figure_written_as_a_numeral_or_a_word_in_the_sentence_cites_it():
+    congress = Support("Nghị quyết Đại hội XIII của Đảng có ba đột phá chiến lược.", 3, "c", 0, 58)
+    assert cited_support("It follows the 13th Congress.", [A, B, congress]) == [3]
+    assert cited_support("There are 3 breakthroughs.", [A, B, congress]) == [3]
