@@ -41,13 +41,14 @@ from rag.answering.evidence import (
     of_kind,
 )
 from rag.answering.models import ShortAnswer
+from rag.answering.quantities import quantity_end
 from rag.answering.question import QuestionInfo, analyse
 from rag.answering.reader import PassageReader, ReaderSpan, windows_around
 from rag.answering.span_table import score_spans
 from rag.answering.spans import SpanCandidate, SpanScorer, fold_terms, span_candidates
 from rag.answering.wh import analyse_wh
 from rag.answering.words import Word, WordTagger, default_tagger
-from rag.language import english_stop_words
+from rag.language import EN, english_stop_words
 from rag.retrieval.base import Query
 from rag.retrieval.late_interaction import coverage as token_coverage
 from rag.retrieval.late_interaction import question_tokens
@@ -523,6 +524,10 @@ class ExtractiveAnswerer:
             doc = best.passage.document
             if info.multipart:
                 bounds = (bounds[0], _list_end(doc.text, *bounds, best.sentence.end))
+            if best.sentence.start <= bounds[0] and bounds[1] < best.sentence.end:
+                words = self.tagger.words(best.sentence.text, best.sentence.start)
+                asked_syllables = None if info.lang == EN else fold(asked).split()
+                bounds = (bounds[0], quantity_end(doc.text, bounds[1], words, asked_syllables))
             short = ShortAnswer(
                 text=doc.text[bounds[0] : bounds[1]],
                 n=numbering[best.passage.chunk.chunk_id],
