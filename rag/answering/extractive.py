@@ -41,9 +41,9 @@ from rag.answering.evidence import (
     of_kind,
 )
 from rag.answering.models import ShortAnswer
-from rag.answering.quantities import quantity_end
 from rag.answering.question import QuestionInfo, analyse
 from rag.answering.reader import PassageReader, ReaderSpan, windows_around
+from rag.answering.span_edges import quantity_end, whole_names
 from rag.answering.span_table import score_spans
 from rag.answering.spans import SpanCandidate, SpanScorer, fold_terms, span_candidates
 from rag.answering.wh import analyse_wh
@@ -527,6 +527,7 @@ class ExtractiveAnswerer:
             if best.sentence.start <= bounds[0] and bounds[1] < best.sentence.end:
                 words = self.tagger.words(best.sentence.text, best.sentence.start)
                 asked_syllables = None if info.lang == EN else fold(asked).split()
+                bounds = whole_names(*bounds, words)
                 bounds = (bounds[0], quantity_end(doc.text, bounds[1], words, asked_syllables))
             short = ShortAnswer(
                 text=doc.text[bounds[0] : bounds[1]],

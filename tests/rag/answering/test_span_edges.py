@@ -1,8 +1,8 @@
-"""A short answer ending in digits keeps its magnitude word, percent sign and unit."""
+"""Short-answer edges: whole names; a number keeps its magnitude word, percent sign and unit."""
 
 from __future__ import annotations
 
-from rag.answering.quantities import quantity_end
+from rag.answering.span_edges import quantity_end, whole_names
 from rag.answering.words import WordTagger
 from rag.textnorm import fold
 
@@ -46,3 +46,18 @@ def test_spans_that_do_not_end_in_digits_are_unchanged():
     sentence = "Sáng 19/12, Hội nghị ngoại giao lần thứ 32 khai mạc tại Hà Nội."
     assert _extend(sentence, "Hà Nội", "Ở đâu?") == "Hà Nội"
     assert _extend(sentence, "Sáng 19/12", "Khi nào?") == "Sáng 19/12"
+
+
+def test_a_span_that_cuts_a_proper_noun_takes_all_of_it():
+    sentence = "Đoạn phim do công ty Pittard Sullivan thiết kế."
+    words = TAGGER.words(sentence)
+    name = next(w for w in words if w.tag == "Np")
+    assert name.text == "Pittard Sullivan"
+    start = sentence.index("Pittard")
+    widened = whole_names(start, start + len("Pittard"), words)
+    assert sentence[slice(*widened)] == "Pittard Sullivan"
+    inside = sentence.index("Sullivan")
+    assert sentence[slice(*whole_names(inside, inside + 3, words))] == "Pittard Sullivan"
+    # edges on word boundaries stay
+    at = sentence.index("công ty")
+    assert whole_names(at, at + len("công ty"), words) == (at, at + len("công ty"))
