@@ -32,10 +32,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from eval.harness import _calibration
+from eval.harness import EXACT_TYPES, _calibration
 from eval.metrics import mean_or_none
 from eval.metrics.abstention import abstention_rates, threshold_curve
-from eval.metrics.answers import strip_citations
+from eval.metrics.answers import same_figures, strip_citations
 from eval.metrics.latency import latency_summary
 from eval.metrics.llm import llm_metrics_of
 from eval.metrics.squad import contains_answer, squad_scores
@@ -285,6 +285,7 @@ class SquadRecord:
     llm_correct: bool | None = None  # LLM backends, answerable: a gold span in the LLM's text
     reply_lang: str = ""  # language detected in the answer's text
     llm_called: bool = False  # an LLM was asked (not when the extractive gate refused)
+    llm_answer: str | None = None  # the LLM's own text (accepted or not)
 
     @property
     def prediction(self) -> str | None:
@@ -368,6 +369,16 @@ class SquadRun:
 
 
 # ------------------------------------------------------------------------- running
+def holds_gold(text: str, golds: Sequence[str], qtype: str) -> bool:
+    """A gold answer occurs in ``text`` (``contains_answer``); for number and date questions
+    also when ``text`` states the gold's figures in another form or language ("six" for
+    "sáu", "17 seconds" for "17 giây"), as the gold set's judge reads them
+    (``same_figures``)."""
+    if contains_answer(text, golds):
+        return True
+    return qtype in EXACT_TYPES and any(same_figures(text, g) for g in golds)
+
+
 def evaluate_question(
     pipeline: Pipeline,
     q: SquadQuestion,
@@ -391,7 +402,7 @@ def evaluate_question(
     llm_correct: bool | None = None
     if answerable and grounded is not None:  # the LLM's own text: the answer or the rejected one
         own = answer.answer if grounded else (answer.llm_answer or "")
-        llm_correct = bool(own) and contains_answer(strip_citations(own), q.answers)
+        llm_correct = bool(own) and holds_gold(strip_citations(own), q.answers, info.qtype)
     return SquadRecord(
         id=q.id, article=q.article, doc_id=q.doc_id, question=q.question,
         lang=detect_language(q.question), type=info.qtype, answer_lang=info.lang,
@@ -405,12 +416,13 @@ def evaluate_question(
         exact_match=None if scores is None else scores["exact_match"],
         f1=None if scores is None else round(scores["f1"], 4),
         contains=None if not answerable else (
-            not answer.abstained and contains_answer(strip_citations(answer.answer), q.answers)
+            not answer.abstained
+            and holds_gold(strip_citations(answer.answer), q.answers, info.qtype)
         ),
         timings_ms=dict(answer.timings_ms), search_ms=search.timings_ms.get("total", 0.0),
         backend=answer.backend, grounded=grounded, llm_correct=llm_correct,
         reply_lang=detect_language(strip_citations(answer.answer)),
-        llm_called=answer.model is not None,
+        llm_called=answer.model is not None, llm_answer=answer.llm_answer,
     )  # fmt: skip
 
 

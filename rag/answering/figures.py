@@ -288,6 +288,25 @@ def extract(text: str, *, count_words: bool = False) -> list[Figure]:
     return figures
 
 
+# An English answer restates a Vietnamese count in words ("sáu lần" → "six times", "hai đội"
+# → "two teams"): such a count, two to ten, is a figure the answer claims. "one" is left out
+# ("one of the pillars" states no count), and so are Vietnamese words ("tư" is also the
+# second syllable of "đầu tư", investment; a Vietnamese reply copies the evidence's words).
+_CLAIMED_COUNT = re.compile(
+    r"(?<!\w)(" + _alt("two three four five six seven eight nine ten".split()) + r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def claimed(text: str) -> list[Figure]:
+    """The figures an answer states: ``extract(text)`` and English counts from two to ten
+    written as words ("six Grammy awards")."""
+    found = extract(text)
+    for m in _CLAIMED_COUNT.finditer(text):
+        found.append(Figure(m.group(), value=float(_COUNT_WORDS[m.group().lower()])))
+    return found
+
+
 def _years(evidence: list[Figure]) -> set[int]:
     out = {f.date[0] for f in evidence if f.date is not None and f.date[0] is not None}
     out |= {
@@ -355,4 +374,4 @@ def supported(figure: Figure, evidence: list[Figure]) -> bool:
 def unsupported(claims: str, evidence: str) -> list[str]:
     """The figures of ``claims`` (as written) that no figure of ``evidence`` backs."""
     known = extract(evidence, count_words=True)
-    return [f.text for f in extract(claims) if not supported(f, known)]
+    return [f.text for f in claimed(claims) if not supported(f, known)]

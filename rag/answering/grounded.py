@@ -383,10 +383,10 @@ def attribute(claims: str, passages: Sequence[Passage], question: str = "") -> i
             continue
         own = _evidence([p], "")
         own_figures = figures.extract(own, count_words=True)  # evidence: "ba", "XIII" read too
-        asked = figures.extract(question)
+        asked = figures.claimed(question)
         if any(
             figures.supported(f, own_figures) and not figures.supported(f, asked)
-            for f in figures.extract(claims)
+            for f in figures.claimed(claims)
         ) or any(
             not _unsupported_names(name, own) and _unsupported_names(name, question)
             for name in capitalised_names(claims)

@@ -159,8 +159,8 @@ def cited_support(sentence: str, support: Sequence[Support], question: str = "")
     """The ``n`` of the supporting sentences ``sentence`` uses (see ``place_markers``)."""
     from rag.answering.grounded import capitalised_names  # one name rule for both
 
-    asked = figures.extract(question)
-    own = [f for f in figures.extract(sentence) if not figures.supported(f, asked)]
+    asked = figures.claimed(question)
+    own = [f for f in figures.claimed(sentence) if not figures.supported(f, asked)]
     folded_question = _tokens(question)
     names = [n for n in capitalised_names(sentence) if not _tokens(n) <= folded_question]
     specific: list[int] = []

@@ -140,3 +140,5 @@ def test_number_and_date_answers_in_other_forms_need_figure_forms():
     assert same_figures("more than 80 treaties", "hơn 80")
     assert not same_figures("80 treaties", "hơn 80")  # the qualifier is part of the answer
     assert not same_figures("Hà Nội", "Hà Nội")  # no figures: containment decides
+    assert same_figures("Lady Gaga has won six Grammy Awards [1].", "sáu")  # a count in words
+    assert not same_figures("Lady Gaga has won five Grammy Awards.", "sáu")

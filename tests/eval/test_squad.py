@@ -294,3 +294,13 @@ def test_llm_answers_are_scored_in_squad_runs(hash_settings, squad_file, fake_an
     right = sum(bool(r.llm_correct) for r in checked) / len(checked)
     assert m["llm_accuracy"] == pytest.approx(right, abs=1e-4)
     assert run.latency["llm"]["first_token"]["p50"] == 500.0
+
+
+def test_number_answers_in_another_language_hold_the_gold():
+    from eval.squad import holds_gold
+
+    assert holds_gold("Lady Gaga has won six Grammy Awards [1].", ["sáu"], "number")
+    assert holds_gold("17 seconds were left.", ["17 giây"], "number")
+    assert not holds_gold("17 seconds were left.", ["17 giây"], "other")  # spans only
+    assert holds_gold("Còn 17 giây.", ["17 giây"], "other")
+    assert not holds_gold("Five were left.", ["sáu"], "number")

@@ -4,6 +4,7 @@ import pytest
 
 from rag.answering.figures import (
     Figure,
+    claimed,
     extract,
     is_month,
     parse_number,
@@ -186,9 +187,17 @@ def test_count_words_in_the_evidence(answer, evidence, ok):
     assert (unsupported(answer, evidence) == []) is ok
 
 
-def test_count_words_in_an_answer_are_not_claims():
+def test_english_counts_from_two_are_an_answers_claims():
+    # extract reads digits only; an answer's claims (``claimed``) also its English counts
+    # from two to ten, so "six Grammy awards" is checked against "sáu lần"
     assert extract("one of the three") == []
-    assert unsupported("one of the three", "nothing") == []
+    assert [f.value for f in claimed("one of the three")] == [3.0]
+    assert unsupported("one of the three", "ba trụ cột") == []
+    assert unsupported("one of the three", "hai trụ cột") == ["three"]
+    assert unsupported("Lady Gaga has won six Grammy Awards", "giải Grammy sáu lần") == []
+    assert unsupported("Lady Gaga has won six Grammy Awards", "giải Grammy năm 2016") == ["six"]
+    # Vietnamese count words in an answer stay unread ("tư" of "đầu tư", investment)
+    assert claimed("thu hút đầu tư hai dự án") == []
 
 
 def test_numbers_attached_to_letters_are_still_checked():

@@ -149,3 +149,15 @@ def test_a_figure_written_as_a_numeral_or_a_word_in_the_sentence_cites_it():
     congress = Support("Nghị quyết Đại hội XIII của Đảng có ba đột phá chiến lược.", 3, "c", 0, 58)
     assert cited_support("It follows the 13th Congress.", [A, B, congress]) == [3]
     assert cited_support("There are 3 breakthroughs.", [A, B, congress]) == [3]
+
+
+def test_an_english_count_cites_the_sentence_with_the_vietnamese_one():
+    grammy = Support("Người chiến thắng giải Grammy sáu lần Lady Gaga đã biểu diễn.", 1, "g", 0, 60)
+    teams = Support("Manning dẫn dắt hai đội khác nhau đến Super Bowl.", 2, "m", 0, 48)
+    question = "How many Grammy awards has Lady Gaga won?"
+    assert cited_support("Lady Gaga has won six Grammy Awards.", [teams, grammy], question) == [1]
+    asked = "Peyton Manning took how many different teams to the Super Bowl?"
+    reply = "Peyton Manning took two teams to the Super Bowl."
+    assert cited_support(reply, [grammy, teams], asked) == [2]
+    # a count the question itself states cites nothing
+    assert cited_support("Two teams.", [grammy, teams], "Which two teams played?") == []
