@@ -91,6 +91,10 @@ _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ANY_MARKER = re.compile(r"\[[^\[\]\n]{0,20}\]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _TOKEN = re.compile(r"[^\W_]+")
+# a word of a name: letters and digits ("DVB-S2", "G20"), without an English possessive
+# ("Josh Norman's" names Josh Norman)
+_NAME_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
 _SENTENCE_END = re.compile(r"[.!?:;…\n]")
 _PREFIX = re.compile(r"^\s*(?:trả lời|câu trả lời|answer)\s*:\s*", re.IGNORECASE)
@@ -432,18 +436,19 @@ def _unsupported_numbers(claims: str, evidence: str) -> list[str]:
 
 
 def capitalised_names(text: str) -> list[str]:
-    """Runs of capitalised words, minus the first word of a run that opens a sentence."""
+    """Runs of capitalised words (letters and digits, an English possessive dropped), minus
+    the first word of a run that opens a sentence."""
     runs: list[list[str]] = []
     current: list[str] = []
     sentence_start = True
     run_opens_sentence = False
     last_end = 0
-    for match in _WORD.finditer(text):
+    for match in _NAME_WORD.finditer(text):
         gap = text[last_end : match.start()]
         if _SENTENCE_END.search(gap):
             sentence_start = True
         joined = not gap.strip() and current
-        word = match.group()
+        word = _POSSESSIVE.sub("", match.group())
         if word[0].isupper() and joined:
             current.append(word)
         else:

@@ -357,6 +357,15 @@ def test_verify_helpers():
     ]
     # a sentence's first word is not a name by itself; a run that opens a sentence keeps the rest
     assert capitalised_names("Hội nghị lớn. Lê Văn Tám đến.") == ["Văn Tám"]
+    # a name's words keep their digits and lose an English possessive
+    assert capitalised_names("It uses DVB-S2 and Josh Norman's pass, Shelley’s idea.") == [
+        "DVB-S2",
+        "Josh Norman",
+        "Shelley",
+    ]
+    norman = [_passage("n", "Josh Norman bị phạt lỗi giữ người, Broncos có lượt mới.")]
+    assert verify("In the game, Josh Norman's penalty helped the Broncos [1].", norman).grounded
+    assert not verify("In the game, Josh Newman's penalty helped the Broncos [1].", norman).grounded
     p = [_passage("a", TEXT_1)]
     assert verify("Trả lời: Nguyễn Phú Trọng [1].", p).text == "Nguyễn Phú Trọng [1]."
     assert verify("Nguyễn Phú Trọng [1] [1].", p).text == "Nguyễn Phú Trọng [1]."
