@@ -30,7 +30,9 @@ MIN_SHARED = 0.6
 hold."""
 
 _WORD = re.compile(r"[^\W_]+")
-_NAME_WORD = re.compile(r"[^\W\d_]+")
+_NAME_WORD = re.compile(r"[^\W_]+")
+"""Words with their digits, so "2A" of "Astra 2A" is not read as a capitalised "A"; words
+that start with a digit are skipped (figures are compared as figures)."""
 
 
 def _syllables(text: str) -> list[str]:
@@ -50,6 +52,8 @@ def _names(text: str) -> list[list[str]]:
     current: list[str] = []
     last = 0
     for m in _NAME_WORD.finditer(text):
+        if m.group()[0].isdigit():
+            continue
         joined = not text[last : m.start()].strip()
         if m.group()[0].isupper():
             if current and joined:

@@ -43,3 +43,9 @@ def test_left_out(reply, short, lang, missing):
 
 def test_empty_short_answer_asks_for_nothing():
     assert missing_parts("Bất kỳ.", "  ", "vi") == []
+
+
+def test_a_name_with_digits_is_kept_whole():
+    # "2A" is no capitalised word of its own: the reply keeps "Astra" and the figure 2
+    assert missing_parts("Sky Digital used the Astra 2A satellite.", "Astra 2A", "en") == []
+    assert missing_parts("Sky Digital used the Astra 3B satellite.", "Astra 2A", "en") == ["2"]
