@@ -91,8 +91,7 @@ _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ANY_MARKER = re.compile(r"\[[^\[\]\n]{0,20}\]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _TOKEN = re.compile(r"[^\W_]+")
-# a word of a name: letters and digits ("DVB-S2", "G20"), without an English possessive
-# ("Josh Norman's" names Josh Norman)
+# a word of a name: letters and digits ("DVB-S2", "G20")
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
@@ -436,8 +435,8 @@ def _unsupported_numbers(claims: str, evidence: str) -> list[str]:
 
 
 def capitalised_names(text: str) -> list[str]:
-    """Runs of capitalised words (letters and digits, an English possessive dropped), minus
-    the first word of a run that opens a sentence."""
+    """Runs of capitalised words (letters and digits), minus the first word of a run that
+    opens a sentence."""
     runs: list[list[str]] = []
     current: list[str] = []
     sentence_start = True
@@ -448,7 +447,7 @@ def capitalised_names(text: str) -> list[str]:
         if _SENTENCE_END.search(gap):
             sentence_start = True
         joined = not gap.strip() and current
-        word = _POSSESSIVE.sub("", match.group())
+        word = match.group()
         if word[0].isupper() and joined:
             current.append(word)
         else:
@@ -463,6 +462,13 @@ def capitalised_names(text: str) -> list[str]:
     return [" ".join(run) for run in runs if run]
 
 
+def name_forms(name: str) -> list[str]:
+    """``name`` as written and, when it differs, without English possessives: "Josh
+    Norman's" names Josh Norman, but "Three's Company" is a name with its "'s"."""
+    bare = " ".join(_POSSESSIVE.sub("", w) for w in name.split())
+    return [name] if bare == name else [name, bare]
+
+
 def _unsupported_names(claims: str, evidence: str) -> list[str]:
     tokens = _TOKEN.findall(fold(evidence))
     haystack = " " + " ".join(tokens) + " "
@@ -472,13 +478,17 @@ def _unsupported_names(claims: str, evidence: str) -> list[str]:
         # a month name is part of a date, checked as a figure ("December 19, 2023");
         # English words are translated terms, not names ("Prime Minister Phạm Minh Chính"
         # is checked as "Phạm Minh Chính", "Diplomatic Conference" not at all)
-        words = [
-            w
-            for w in name.split()
-            if not figures.is_month(w) and w.lower() not in english_vocabulary()
-        ]
-        needle = " ".join(_TOKEN.findall(fold(" ".join(words))))
-        if needle and f" {needle} " not in haystack and needle.replace(" ", "") not in joined:
+        needles = []
+        for form in name_forms(name):
+            words = [
+                w
+                for w in form.split()
+                if not figures.is_month(w) and w.lower() not in english_vocabulary()
+            ]
+            needles.append(" ".join(_TOKEN.findall(fold(" ".join(words)))))
+        if all(
+            n and f" {n} " not in haystack and n.replace(" ", "") not in joined for n in needles
+        ):
             out.append(name)
     return out
 

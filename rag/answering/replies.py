@@ -98,6 +98,10 @@ def clean_reply(text: str) -> str:
         kept.append(_capitalise(sentence))
     if len(kept) > 1 and not kept[-1].endswith(tuple(_END)):
         kept.pop()  # cut by the token limit: a fragment after a whole sentence
+    if any(not s.endswith("?") for s in kept):
+        # the question restated before the answer ("… rộng bao nhiêu dặm vuông? 1.160.000
+        # dặm vuông."): only the answer is kept
+        kept = [s for s in kept if not s.endswith("?")]
     if not kept:
         return ""
     last = _DANGLING.sub("", kept[-1].rstrip(" ,;:–—-"))
@@ -157,7 +161,7 @@ def place_markers(
 
 def cited_support(sentence: str, support: Sequence[Support], question: str = "") -> list[int]:
     """The ``n`` of the supporting sentences ``sentence`` uses (see ``place_markers``)."""
-    from rag.answering.grounded import capitalised_names  # one name rule for both
+    from rag.answering.grounded import capitalised_names, name_forms  # one name rule for both
 
     asked = figures.claimed(question)
     own = [f for f in figures.claimed(sentence) if not figures.supported(f, asked)]
@@ -168,7 +172,9 @@ def cited_support(sentence: str, support: Sequence[Support], question: str = "")
         held = figures.extract(s.text, count_words=True)  # evidence: "ba", "XIII" read too
         haystack = " " + " ".join(_WORD.findall(fold(s.text))) + " "
         uses = any(figures.supported(f, held) for f in own) or any(
-            f" {' '.join(_WORD.findall(fold(name)))} " in haystack for name in names
+            f" {' '.join(_WORD.findall(fold(form)))} " in haystack
+            for name in names
+            for form in name_forms(name)
         )
         if uses and s.n not in specific:
             specific.append(s.n)

@@ -360,12 +360,15 @@ def test_verify_helpers():
     # a name's words keep their digits and lose an English possessive
     assert capitalised_names("It uses DVB-S2 and Josh Norman's pass, Shelley’s idea.") == [
         "DVB-S2",
-        "Josh Norman",
-        "Shelley",
+        "Josh Norman's",
+        "Shelley’s",
     ]
     norman = [_passage("n", "Josh Norman bị phạt lỗi giữ người, Broncos có lượt mới.")]
     assert verify("In the game, Josh Norman's penalty helped the Broncos [1].", norman).grounded
     assert not verify("In the game, Josh Newman's penalty helped the Broncos [1].", norman).grounded
+    # a name whose "'s" is its own stays whole
+    show = [_passage("s", "Happy Days và Three's Company ra mắt trên ABC.")]
+    assert verify("Three's Company debuted on ABC [1].", show).grounded
     p = [_passage("a", TEXT_1)]
     assert verify("Trả lời: Nguyễn Phú Trọng [1].", p).text == "Nguyễn Phú Trọng [1]."
     assert verify("Nguyễn Phú Trọng [1] [1].", p).text == "Nguyễn Phú Trọng [1]."

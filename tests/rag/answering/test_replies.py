@@ -161,3 +161,12 @@ def test_an_english_count_cites_the_sentence_with_the_vietnamese_one():
     assert cited_support(reply, [grammy, teams], asked) == [2]
     # a count the question itself states cites nothing
     assert cited_support("Two teams.", [grammy, teams], "Which two teams played?") == []
+
+
+def test_the_question_restated_before_the_answer_is_dropped():
+    reply = "Khu vực rộng bao nhiêu dặm vuông? 1.160.000 dặm vuông."
+    assert clean_reply(reply) == "1.160.000 dặm vuông."
+    assert not asks_back(clean_reply(reply))
+    # a reply that is only the question stays a question (and is refused as one)
+    only = "Peyton Manning đã đưa bao nhiêu đội khác nhau đến Super Bowl?"
+    assert clean_reply(only) == only and asks_back(clean_reply(only))
