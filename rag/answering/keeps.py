@@ -46,7 +46,7 @@ def _names(text: str) -> list[list[str]]:
     Ngoại giao": Vietnamese capitalises only their first syllables) and is not asked for
     when the text also has a full name ("Tổng Bí thư Nguyễn Phú Trọng" asks for "Nguyễn Phú
     Trọng"). A single capitalised word that opens the text is taken for a sentence's first
-    word, not a name."""
+    word, neither a name nor a head ("Đầu những năm 1970" asks for its figure only)."""
     names: list[list[str]] = []
     heads: list[list[str]] = []
     current: list[str] = []
@@ -70,6 +70,8 @@ def _names(text: str) -> list[list[str]]:
         names.append(current)
     if names and len(names[0]) == 1 and _opens(text, names[0][0]):
         names = names[1:]  # "Sáng 19/12": capitalised because the span opens a sentence
+    if heads and len(heads[0]) == 1 and _opens(text, heads[0][0]):
+        heads = heads[1:]  # "Đầu những năm 1970": the same, before a lowercase word
     return names or heads
 
 

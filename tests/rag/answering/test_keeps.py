@@ -49,3 +49,12 @@ def test_a_name_with_digits_is_kept_whole():
     # "2A" is no capitalised word of its own: the reply keeps "Astra" and the figure 2
     assert missing_parts("Sky Digital used the Astra 2A satellite.", "Astra 2A", "en") == []
     assert missing_parts("Sky Digital used the Astra 3B satellite.", "Astra 2A", "en") == ["2"]
+
+
+def test_a_capitalised_first_word_is_no_title_head():
+    # "Đầu" (early) is capitalised because the span opens its sentence: the figure decides
+    short = "Đầu những năm 1970"
+    assert missing_parts("ABC chuyển sang màu trong thập kỷ 1970.", short, "vi") == []
+    assert missing_parts("ABC chuyển sang màu trong thập kỷ 1980.", short, "vi") == ["1970"]
+    # a single-word title still has its syllables checked in a Vietnamese reply
+    assert missing_parts("Chủ tịch nước dự.", "Thủ tướng", "vi") == ["Thủ tướng"]
