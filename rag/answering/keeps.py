@@ -30,9 +30,8 @@ MIN_SHARED = 0.6
 hold."""
 
 _WORD = re.compile(r"[^\W_]+")
-_NAME_WORD = re.compile(r"[^\W_]+")
-"""Words with their digits, so "2A" of "Astra 2A" is not read as a capitalised "A"; words
-that start with a digit are skipped (figures are compared as figures)."""
+"""Words with their digits: "2A" of "Astra 2A" is no capitalised "A" (``_names`` skips
+words that start with a digit; figures are compared as figures)."""
 
 
 def _syllables(text: str) -> list[str]:
@@ -51,7 +50,7 @@ def _names(text: str) -> list[list[str]]:
     heads: list[list[str]] = []
     current: list[str] = []
     last = 0
-    for m in _NAME_WORD.finditer(text):
+    for m in _WORD.finditer(text):
         if m.group()[0].isdigit():
             continue
         joined = not text[last : m.start()].strip()
@@ -76,7 +75,7 @@ def _names(text: str) -> list[list[str]]:
 
 
 def _opens(text: str, folded_word: str) -> bool:
-    first = _NAME_WORD.search(text)
+    first = _WORD.search(text)
     return first is not None and fold(first.group()) == folded_word
 
 
